@@ -1,0 +1,5 @@
+"""`python -m klantreis` runs the command line."""
+
+from klantreis.cli import run
+
+run()
