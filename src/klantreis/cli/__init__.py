@@ -10,9 +10,20 @@ import sys
 
 from klantreis.cli._app import app
 
-# Command modules register their commands on ``app`` when imported.
-from klantreis.cli import workspace as _workspace  # noqa: E402, F401
-from klantreis.cli import demo as _demo  # noqa: E402, F401
+# Command modules register their commands on ``app`` when imported (help lists them in
+# this order).
+from klantreis.cli import (  # noqa: E402, F401
+    workspace,
+    ingest,
+    funnel,
+    paths,
+    loyalty,
+    experience,
+    attribution,
+    simulate,
+    render,
+    demo,
+)
 
 __all__ = ["app", "main"]
 

@@ -1,0 +1,5 @@
+"""Commands: ingest, forget, prune (store issue)."""
+
+from __future__ import annotations
+
+from klantreis.cli._app import app  # noqa: F401

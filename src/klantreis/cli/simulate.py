@@ -1,0 +1,5 @@
+"""Commands: simulate, whatif (simulation issue)."""
+
+from __future__ import annotations
+
+from klantreis.cli._app import app  # noqa: F401
