@@ -1,5 +1,151 @@
-"""Commands: map, report, export (map and report issue)."""
+"""Commands: map, report, export, import (the journey map and the report)."""
 
 from __future__ import annotations
 
-from klantreis.cli._app import app  # noqa: F401
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from klantreis.cli._app import app
+from klantreis.cli._common import JourneyOpt, WorkspaceOpt, console, workspace
+
+if TYPE_CHECKING:
+    from klantreis.store import Workspace
+
+OutputOpt = Annotated[
+    Path, typer.Option("--output", "-o", help="File to write; its suffix chooses the format.")
+]
+LangOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lang", help="nl or en (default: the workspace's language).", show_default=False
+    ),
+]
+PaperOpt = Annotated[str, typer.Option("--paper", help="PDF paper size, landscape: A4 or A3.")]
+
+
+def _results(ws: Workspace, persona: str | None = None) -> dict[str, Any]:
+    """The analytics results of the workspace, from the overview orchestrator when it
+    exists (an empty dict otherwise)."""
+    try:
+        from klantreis.analytics.overview import run_all
+    except ImportError:
+        return {}
+    import inspect
+
+    kwargs: dict[str, Any] = {}
+    if persona is not None and "persona" in inspect.signature(run_all).parameters:
+        kwargs["persona"] = persona
+    return dict(run_all(ws, **kwargs))
+
+
+@app.command("map")
+def map_(
+    output: OutputOpt,
+    workspace_dir: WorkspaceOpt = None,
+    journey: JourneyOpt = None,
+    persona: Annotated[
+        str | None, typer.Option("--persona", "-p", help="Persona key (default: all customers).")
+    ] = None,
+    state: Annotated[str, typer.Option("--state", help="as-is, to-be or both.")] = "as-is",
+    measured: Annotated[
+        bool,
+        typer.Option(
+            "--measured/--design-only", help="Add the numbers measured in the workspace's data."
+        ),
+    ] = True,
+    lang: LangOpt = None,
+    paper: PaperOpt = "A4",
+) -> None:
+    """Draw the journey map to FILE.html, .svg, .png or .pdf."""
+    from klantreis.i18n import t
+    from klantreis.render import map_metrics_from_results, write_map
+
+    ws = workspace(workspace_dir)
+    lang = lang or ws.settings.language
+    j = ws.journey(journey)
+    if persona is not None:
+        j.persona(persona)  # unknown persona: a clear error before any work
+    metrics = None
+    if measured:
+        results = _results(ws, persona)
+        if results:
+            metrics = map_metrics_from_results(results, j)
+    path = write_map(
+        j, output, lang=lang, state=state, persona=persona, metrics=metrics, paper=paper
+    )
+    console.print(t("render.export.written", lang, file=str(path)), markup=False)
+
+
+@app.command()
+def report(
+    output: OutputOpt,
+    workspace_dir: WorkspaceOpt = None,
+    journey: JourneyOpt = None,
+    title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+    lang: LangOpt = None,
+    paper: PaperOpt = "A4",
+) -> None:
+    """Write the report (map, findings, charts, definitions) to FILE.html or .pdf."""
+    from klantreis.i18n import t
+    from klantreis.render import build_report, write_report
+    from klantreis.render.export import REPORT_SUFFIXES, _suffix
+
+    ws = workspace(workspace_dir)
+    lang = lang or ws.settings.language
+    _suffix(output, REPORT_SUFFIXES, lang)  # a wrong suffix fails before the analyses run
+    j = ws.journey(journey)
+    html = build_report(j, _results(ws), lang=lang, title=title)
+    path = write_report(html, output, paper=paper, lang=lang)
+    console.print(t("render.export.written", lang, file=str(path)), markup=False)
+
+
+@app.command()
+def export(
+    output: OutputOpt,
+    workspace_dir: WorkspaceOpt = None,
+    journey: JourneyOpt = None,
+    state: Annotated[str, typer.Option("--state", help="For Mermaid: as-is or to-be.")] = "as-is",
+    lang: LangOpt = None,
+) -> None:
+    """Export the journey itself to FILE.json, .xlsx (editable, see 'import') or .mmd (Mermaid)."""
+    from klantreis.i18n import t
+    from klantreis.render import write_journey
+
+    ws = workspace(workspace_dir)
+    lang = lang or ws.settings.language
+    path = write_journey(ws.journey(journey), output, lang=lang, state=state)
+    console.print(t("render.export.written", lang, file=str(path)), markup=False)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[
+        Path, typer.Argument(help="A workbook (.xlsx) or JSON file made by 'klantreis export'.")
+    ],
+    workspace_dir: WorkspaceOpt = None,
+) -> None:
+    """Read an exported (and edited) journey back into the workspace's journey YAML."""
+    from klantreis.errors import JourneyInvalid
+    from klantreis.i18n import t
+    from klantreis.model import check_journey, save_journey
+    from klantreis.render import read_journey_file
+
+    ws = workspace(workspace_dir)
+    lang = ws.settings.language
+    imported = read_journey_file(file, lang=lang)
+    errors = [p for p in check_journey(imported, lang) if p.severity == "error"]
+    if errors:
+        raise JourneyInvalid(errors)
+    target = ws.journeys_dir / f"{imported.key}.yaml"
+    existing = next((j for j in ws.journeys() if j.key == imported.key), None)
+    if existing is not None:  # keep the file's comments and key order
+        imported._node = existing._node
+        target = Path(existing.path)
+    path = save_journey(imported, target)
+    ws.reload()
+    console.print(
+        t("render.export.imported", lang, key=imported.key, source=str(file), file=str(path)),
+        markup=False,
+    )
