@@ -28,7 +28,17 @@ CONFIG_FILE = "klantreis.toml"
 
 
 class Secret(str):
-    """A string that prints as ``***``."""
+    """A string that prints as ``***`` (``str``, ``repr``, f-strings, ``as_dict``).
+
+    It is still a string, so code that needs the value can use it; ask for it
+    explicitly with :meth:`reveal` and never log the result.
+
+    >>> s = Secret("postgres://user:pw@host/db")
+    >>> print(s, repr(s), f"{s}")
+    *** Secret('***') ***
+    >>> s.reveal()
+    'postgres://user:pw@host/db'
+    """
 
     def __repr__(self) -> str:
         return "Secret('***')"
@@ -51,7 +61,9 @@ def _timezone(value: Any) -> str:
         ZoneInfo(str(value))
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"unknown time zone '{value}'", key="timezone", hint="use an IANA name such as Europe/Amsterdam"
+            f"unknown time zone '{value}'",
+            key="timezone",
+            hint="use an IANA name such as Europe/Amsterdam",
         ) from None
     return str(value)
 
@@ -89,7 +101,8 @@ SETTINGS: tuple[Setting, ...] = (
         "timezone",
         "Europe/Amsterdam",
         _timezone,
-        "IANA time zone. Timestamps without a zone are read in it; days, weeks and months are counted in it.",
+        "IANA time zone. Timestamps without a zone are read in it; days, weeks and months "
+        "are counted in it.",
     ),
     Setting(
         "backend",
@@ -136,7 +149,9 @@ class Settings:
                     f"unknown setting '{key}' in {file or CONFIG_FILE}",
                     file=file,
                     key=key,
-                    hint=f"did you mean '{guess}'?" if guess else f"known: {', '.join(sorted(known))}",
+                    hint=f"did you mean '{guess}'?"
+                    if guess
+                    else f"known: {', '.join(sorted(known))}",
                 )
         values: dict[str, Any] = {}
         for s in SETTINGS:
@@ -151,7 +166,9 @@ class Settings:
             try:
                 value = s.parse(raw)
             except ConfigError as exc:
-                raise ConfigError(f"setting '{s.name}': {exc.message}", file=file, key=s.name, hint=exc.hint) from None
+                raise ConfigError(
+                    f"setting '{s.name}': {exc.message}", file=file, key=s.name, hint=exc.hint
+                ) from None
             values[s.name] = Secret(value) if s.secret and isinstance(value, str) else value
         return cls(**values)
 
@@ -167,10 +184,13 @@ class Settings:
         return cls.resolve(data, flags=flags, file=path)
 
     def as_dict(self, reveal: bool = False) -> dict[str, Any]:
+        """The settings as plain values; secrets are ``'***'`` unless ``reveal``."""
         out = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            out[f.name] = value.reveal() if reveal and isinstance(value, Secret) else value
+            if isinstance(value, Secret):
+                value = value.reveal() if reveal else str(value)
+            out[f.name] = value
         return out
 
 

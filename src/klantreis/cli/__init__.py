@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     from klantreis.errors import KlantreisError
 
     try:
-        app(args=argv, prog_name="klantreis", standalone_mode=False)
+        # Without standalone mode click returns a command's exit code instead of exiting.
+        rc = app(args=argv, prog_name="klantreis", standalone_mode=False)
     except KlantreisError as exc:
         from klantreis.cli._common import err_console
 
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, click.Abort):
             return 130
         raise
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 def run() -> None:  # pragma: no cover - console script

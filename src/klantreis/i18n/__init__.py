@@ -8,7 +8,8 @@ Messages live in ``messages/<area>.yaml`` files, one per area of the package
       en: "unknown phase '{value}'"
       nl: "onbekende fase '{value}'"
 
-A test checks that every key has both languages.
+Every text is a format string (``{{`` for a literal brace). A test checks that every
+key has both languages with the same placeholders.
 
     >>> t("common.yes", "nl")
     'ja'
@@ -75,11 +76,15 @@ def catalog() -> dict[str, dict[str, str]]:
 def t(key: str, lang: str | None = None, /, **params: Any) -> str:
     """The text of message ``key`` in ``lang``, with ``params`` filled in.
 
+    Texts are always format strings: write ``{{`` and ``}}`` for a literal brace.
     An unknown key raises KeyError: a missing translation is a bug, not a user error.
+
+    >>> t("journey.unknown_phase", "nl", value="x")
+    "onbekende fase 'x'"
     """
     texts = catalog()[key]
     text = texts.get(check_language(lang)) or texts[DEFAULT_LANGUAGE]
-    return text.format(**params) if params else text
+    return text.format(**params)
 
 
 def format_number(value: float | int, lang: str | None = None, *, digits: int | None = None) -> str:

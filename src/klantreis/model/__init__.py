@@ -1,6 +1,13 @@
 """The journey map as code: the domain model, YAML files, validation and templates."""
 
-from klantreis.model.io import dump_journey, journey_problems, load_journey, parse_journey, save_journey
+from klantreis.model.io import (
+    dump_journey,
+    journey_file_problems,
+    journey_problems,
+    load_journey,
+    parse_journey,
+    save_journey,
+)
 from klantreis.model.journey import (
     DEFAULT_PHASES,
     Channel,
@@ -49,6 +56,7 @@ __all__ = [
     "Trigger",
     "check_journey",
     "dump_journey",
+    "journey_file_problems",
     "journey_problems",
     "load_journey",
     "parse_journey",

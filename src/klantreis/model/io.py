@@ -17,22 +17,27 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
-from klantreis.errors import JourneyError, JourneyInvalid, Problem, did_you_mean
+from klantreis.errors import JourneyError, JourneyInvalid, Problem
 from klantreis.i18n import t
+from klantreis.model._problems import pydantic_problems
 from klantreis.model.journey import Journey
-from klantreis.model.validate import Loc, check_journey, field_path, make_problem
+from klantreis.model.validate import Loc, check_journey, field_path
 
 __all__ = [
     "dump_journey",
+    "journey_file_problems",
     "journey_problems",
     "load_journey",
     "parse_journey",
@@ -40,10 +45,26 @@ __all__ = [
 ]
 
 
+class _Constructor(RoundTripConstructor):
+    """The round-trip constructor, with a located error for impossible dates."""
+
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError as exc:
+            raise ConstructorError(
+                problem=f"bad date {node.value!r}: {exc}", problem_mark=node.start_mark
+            ) from None
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
+
+
 def _yaml() -> YAML:
     y = YAML(typ="rt")
+    y.Constructor = _Constructor
     y.preserve_quotes = True
-    y.width = 100
+    y.width = 4096  # never re-wrap what the user wrote
     y.indent(mapping=2, sequence=4, offset=2)
     return y
 
@@ -85,68 +106,34 @@ def _locate(problem: Problem, file: str | None, node: Any) -> Problem:
     )
 
 
-_PYDANTIC_CODES = {
-    "missing": "missing",
-    "extra_forbidden": "extra",
-    "literal_error": "choice",
-    "string_pattern_mismatch": "pattern",
-}
-
-
-def _pydantic_problems(exc: ValidationError, node: Any, lang: str) -> list[Problem]:
-    problems = []
-    seen: set[Loc] = set()
-    for err in exc.errors(include_url=False):
-        # Unions report one error per branch; keep the first per location.
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in {"str", "dict"})))
-        if loc in seen:
-            continue
-        seen.add(loc)
-        code = _PYDANTIC_CODES.get(err["type"], "type")
-        params: dict[str, Any] = {"detail": err["msg"]}
-        if code == "extra":
-            name = str(loc[-1])
-            params["value"] = name
-            allowed = _allowed_fields(loc[:-1], node)
-            params["suggestion"] = did_you_mean(name, allowed)
-        elif code == "choice":
-            params["value"] = err.get("input")
-            params["allowed"] = (err.get("ctx") or {}).get("expected", "")
-        elif code == "pattern":
-            params["value"] = err.get("input")
-        problems.append(make_problem(f"field.{code}", loc, lang, **params))
-    return problems
-
-
-def _allowed_fields(loc: Loc, node: Any) -> list[str]:
-    """Field names the model at ``loc`` accepts (for 'did you mean' on unknown fields)."""
-    from pydantic import BaseModel
-
-    model: Any = Journey
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        model = _inner_model(field.annotation)
-        if model is None:
-            return []
-    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
-
-
-def _inner_model(annotation: Any) -> Any:
-    from typing import get_args
-
-    from pydantic import BaseModel
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
+def _yaml_problem(exc: MarkedYAMLError, file: str | None, lang: str) -> Problem:
+    """A YAML syntax error at the place the parser stopped, with a hint where we have one."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = str(exc.problem or exc)
+    if isinstance(exc, DuplicateKeyError):
+        found = re.match(r'found duplicate key "(.*?)"', problem)
+        first = exc.context_mark.line + 1 if exc.context_mark else "?"
+        message = t("journey.yaml_duplicate", lang, value=found[1] if found else "?", first=first)
+        code = "yaml.duplicate"
+    elif problem.startswith("bad date"):
+        message = t("journey.yaml_date", lang, value=problem.split("'")[1])
+        code = "yaml.date"
+    else:
+        message = t("journey.yaml", lang, detail=problem)
+        code = "yaml"
+        if "\t" in problem or "'\\t'" in problem:
+            message += " " + t("journey.yaml_tab", lang)
+        elif "mapping values are not allowed" in problem:
+            message += " " + t("journey.yaml_colon", lang)
+        if exc.context_mark is not None and mark is not None and exc.context_mark.line != mark.line:
+            message += " " + t("journey.yaml_started", lang, line=exc.context_mark.line + 1)
+    return Problem(
+        code=code,
+        message=message,
+        file=file,
+        line=mark.line + 1 if mark else None,
+        column=mark.column + 1 if mark else None,
+    )
 
 
 def journey_problems(
@@ -154,26 +141,17 @@ def journey_problems(
 ) -> tuple[Journey | None, list[Problem]]:
     """Parse and check journey YAML text; return the journey (None if unusable) and all
     problems found (errors and warnings), each with file, line and field."""
-    yaml = _yaml()
     try:
-        node = yaml.load(text)
+        node = _yaml().load(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        return None, [
-            Problem(
-                code="yaml",
-                message=t("journey.yaml", lang, detail=exc.problem or str(exc)),
-                file=file,
-                line=mark.line + 1 if mark else None,
-                column=mark.column + 1 if mark else None,
-            )
-        ]
+        return None, [_yaml_problem(exc, file, lang)]
     if not isinstance(node, dict):
-        return None, [Problem(code="not_mapping", message=t("journey.not_mapping", lang), file=file, line=1)]
+        code = "empty" if node is None else "not_mapping"
+        return None, [Problem(code=code, message=t(f"journey.{code}", lang), file=file, line=1)]
     try:
         journey = Journey.model_validate(_plain(node))
     except ValidationError as exc:
-        return None, [_locate(p, file, node) for p in _pydantic_problems(exc, node, lang)]
+        return None, [_locate(p, file, node) for p in pydantic_problems(exc, lang)]
     journey._path = Path(file) if file else None
     journey._node = node
     return journey, [_locate(p, file, node) for p in check_journey(journey, lang)]
@@ -186,6 +164,24 @@ def _plain(node: Any) -> Any:
     if isinstance(node, list):
         return [_plain(v) for v in node]
     return node
+
+
+def journey_file_problems(
+    path: str | os.PathLike[str], *, lang: str = "en"
+) -> tuple[Journey | None, list[Problem]]:
+    """Like :func:`journey_problems` for a file; a file that cannot be read is a problem too."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        message = t("journey.file_missing", lang, file=str(path))
+    except UnicodeDecodeError as exc:
+        message = t("journey.encoding", lang, file=str(path), detail=str(exc))
+    except OSError as exc:
+        message = t("journey.file_unreadable", lang, file=str(path), detail=exc.strerror or exc)
+    else:
+        return journey_problems(text, file=str(path), lang=lang)
+    return None, [Problem(code="file", message=message, file=str(path))]
 
 
 def parse_journey(text: str, *, file: str | None = None, lang: str = "en") -> Journey:
@@ -208,8 +204,23 @@ def load_journey(path: str | os.PathLike[str], *, lang: str = "en") -> Journey:
     return parse_journey(text, file=str(path), lang=lang)
 
 
-def _data(journey: Journey) -> dict[str, Any]:
-    return journey.model_dump(mode="json", exclude_defaults=True)
+def _data(value: Any) -> Any:
+    """Plain data for YAML: every field whose value is not its default (a list appended
+    to, say), and every field written in the file or set in code unless it is empty."""
+    if isinstance(value, BaseModel):
+        out = {}
+        for name, field in type(value).model_fields.items():
+            item = getattr(value, name)
+            changed = item != field.get_default(call_default_factory=True)
+            written = name in value.model_fields_set and item not in (None, [], {})
+            if changed or written:
+                out[name] = _data(item)
+        return out
+    if isinstance(value, list | tuple):
+        return [_data(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _data(v) for k, v in value.items()}
+    return value
 
 
 def _merge(node: Any, data: Any) -> Any:
@@ -221,16 +232,54 @@ def _merge(node: Any, data: Any) -> Any:
             node[key] = _merge(node[key], value) if key in node else value
         return node
     if isinstance(node, CommentedSeq) and isinstance(data, list):
-        del node[len(data):]
+        if _keyed(node) and _keyed(data):
+            return _merge_keyed(node, data)
+        del node[len(data) :]
         for i, value in enumerate(data):
             if i < len(node):
                 node[i] = _merge(node[i], value)
             else:
                 node.append(value)
         return node
-    if type(node) is type(data) and node == data:
-        return node  # keep the scalar node (its quoting style)
+    if _same_scalar(node, data):
+        return node  # keep the scalar node (its quoting or folding style)
     return data
+
+
+def _keyed(items: list[Any]) -> bool:
+    """A list of mappings with unique 'key' fields (touchpoints, channels, personas...)."""
+    keys = [item.get("key") if isinstance(item, dict) else None for item in items]
+    return all(isinstance(k, str) for k in keys) and len(set(keys)) == len(keys)
+
+
+def _merge_keyed(node: CommentedSeq, data: list[dict[str, Any]]) -> CommentedSeq:
+    """Merge list items by their key, so an item keeps its own comments when others are
+    removed, inserted or moved."""
+    wanted = {item["key"] for item in data}
+    for i in reversed(range(len(node))):
+        if node[i]["key"] not in wanted:
+            del node[i]  # CommentedSeq shifts the comments of the items after it
+    old = {item["key"]: item for item in node}
+    kept = [item["key"] for item in data if item["key"] in old]
+    if [item["key"] for item in node] == kept:
+        for i, item in enumerate(data):
+            if item["key"] in old:
+                _merge(node[i], item)
+            else:
+                node.insert(i, item)
+        return node
+    merged = [_merge(old[item["key"]], item) if item["key"] in old else item for item in data]
+    del node[:]
+    node.extend(merged)
+    return node
+
+
+def _same_scalar(node: Any, data: Any) -> bool:
+    if isinstance(node, bool) or isinstance(data, bool):
+        return type(node) is type(data) and node == data
+    if isinstance(node, int | float) and isinstance(data, int | float):
+        return node == data  # 480 written for a float field stays 480
+    return isinstance(data, str | date) and isinstance(node, type(data)) and node == data
 
 
 def dump_journey(journey: Journey) -> str:

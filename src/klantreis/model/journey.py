@@ -19,6 +19,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "DEFAULT_PHASES",
@@ -140,7 +141,11 @@ class EventMatch(_Model):
             try:
                 re.compile(v)
             except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
+                raise PydanticCustomError(
+                    "regex",
+                    "not a valid regular expression: {detail}",
+                    {"detail": str(exc)},
+                ) from None
         return v
 
 
@@ -163,9 +168,17 @@ class TouchpointWalk(_Model):
     def _probabilities(cls, v: dict[str, float]) -> dict[str, float]:
         for key, p in v.items():
             if not 0 <= p <= 1:
-                raise ValueError(f"probability for '{key}' must be between 0 and 1, got {p}")
+                raise PydanticCustomError(
+                    "probability_range",
+                    "probability for '{key}' must be between 0 and 1, got {value}",
+                    {"key": key, "value": p},
+                )
         if sum(v.values()) > 1 + 1e-9:
-            raise ValueError(f"probabilities add up to {sum(v.values()):g}, more than 1")
+            raise PydanticCustomError(
+                "probability_sum",
+                "probabilities add up to {total}, more than 1",
+                {"total": round(sum(v.values()), 6)},
+            )
         return v
 
 
@@ -179,6 +192,9 @@ class TouchpointState(_Model):
     thoughts: list[Quote] | None = None
     pain_points: list[PainPoint] | None = None
     opportunities: list[Opportunity] | None = None
+    walk: TouchpointWalk | None = Field(
+        None, description="Simulation behaviour in the to-be state (replaces the as-is walk)."
+    )
 
 
 class Touchpoint(_Named):
@@ -330,6 +346,14 @@ class Journey(_Named):
     # comments and key order, and by validation to name lines).
     _path: Any = PrivateAttr(None)
     _node: Any = PrivateAttr(None)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal content; where the journey was read from does not count."""
+        if not isinstance(other, Journey):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
 
     @property
     def path(self) -> Any:

@@ -18,7 +18,7 @@ from typing import Any
 
 from klantreis.errors import Problem, did_you_mean
 from klantreis.i18n import t
-from klantreis.model.journey import Experience, Journey
+from klantreis.model.journey import Experience, Journey, TouchpointWalk
 
 __all__ = ["check_journey", "field_path", "make_problem"]
 
@@ -50,16 +50,22 @@ def field_path(loc: Loc, data: Any = None) -> str:
 
 
 def make_problem(
-    code: str, loc: Loc, lang: str, *, severity: str = "error", **params: Any
+    code: str,
+    loc: Loc,
+    lang: str,
+    *,
+    severity: str = "error",
+    message: str | None = None,
+    **params: Any,
 ) -> Problem:
-    """A Problem whose message is the ``journey.<code>`` text in ``lang``."""
+    """A Problem whose message is the ``journey.<message or code>`` text in ``lang``."""
     suggestion = params.pop("suggestion", None)
-    message = t(f"journey.{code}", lang, **params)
+    text = t(f"journey.{message or code}", lang, **params)
     if suggestion:
-        message += " " + t("journey.did_you_mean", lang, value=suggestion)
+        text += " " + t("journey.did_you_mean", lang, value=suggestion)
     return Problem(
         code=code,
-        message=message,
+        message=text,
         field=None,
         severity=severity,
         params={"loc": loc, **params},
@@ -79,22 +85,29 @@ def _duplicates(items: Iterable[Any], name: str, lang: str) -> Iterator[Problem]
             yield make_problem("duplicate", (name, i, "key"), lang, kind=name, value=item.key)
 
 
-def _ref(
-    value: str | None, known: set[str], kind: str, loc: Loc, lang: str
-) -> Iterator[Problem]:
+def _ref(value: str | None, known: set[str], kind: str, loc: Loc, lang: str) -> Iterator[Problem]:
     if value is not None and value not in known:
         yield make_problem(
-            "unknown", loc, lang, kind=t(f"common.{kind}", lang), value=value,
+            "unknown",
+            loc,
+            lang,
+            message=f"unknown_{kind}",
+            kind=kind,
+            value=value,
             suggestion=did_you_mean(value, known),
         )
 
 
-def _refs(values: Iterable[str], known: set[str], kind: str, loc: Loc, lang: str) -> Iterator[Problem]:
+def _refs(
+    values: Iterable[str], known: set[str], kind: str, loc: Loc, lang: str
+) -> Iterator[Problem]:
     for i, value in enumerate(values):
         yield from _ref(value, known, kind, (*loc, i), lang)
 
 
-def _ref_keys(values: dict[str, Any], known: set[str], kind: str, loc: Loc, lang: str) -> Iterator[Problem]:
+def _ref_keys(
+    values: dict[str, Any], known: set[str], kind: str, loc: Loc, lang: str
+) -> Iterator[Problem]:
     for value in values:
         yield from _ref(value, known, kind, (*loc, value), lang)
 
@@ -109,6 +122,14 @@ def _scores(exp: Experience | None, journey: Journey, loc: Loc, lang: str) -> It
             yield make_problem("score_range", (*loc, name), lang, value=score, min=lo, max=hi)
 
 
+def _walk(
+    walk: TouchpointWalk | None, tps: set[str], channels: set[str], loc: Loc, lang: str
+) -> Iterator[Problem]:
+    if walk is not None:
+        yield from _ref_keys(walk.next, tps, "touchpoint", (*loc, "next"), lang)
+        yield from _ref_keys(walk.channels, channels, "channel", (*loc, "channels"), lang)
+
+
 def _check(j: Journey, lang: str) -> Iterator[Problem]:
     for name in ("phases", "channels", "touchpoints", "personas", "triggers", "improvements"):
         yield from _duplicates(getattr(j, name), name, lang)
@@ -120,6 +141,20 @@ def _check(j: Journey, lang: str) -> Iterator[Problem]:
 
     if j.scale.min >= j.scale.max:
         yield make_problem("scale", ("scale", "max"), lang, min=j.scale.min, max=j.scale.max)
+    for label in j.scale.labels:
+        try:
+            inside = j.scale.min <= float(label) <= j.scale.max
+        except ValueError:
+            inside = False
+        if not inside:
+            yield make_problem(
+                "scale_label",
+                ("scale", "labels", label),
+                lang,
+                value=label,
+                min=j.scale.min,
+                max=j.scale.max,
+            )
 
     referenced: set[str] = set()
     for i, tp in enumerate(j.touchpoints):
@@ -134,9 +169,8 @@ def _check(j: Journey, lang: str) -> Iterator[Problem]:
         if tp.to_be is not None:
             yield from _ref(tp.to_be.channel, channels, "channel", (*loc, "to_be", "channel"), lang)
             yield from _scores(tp.to_be.experience, j, (*loc, "to_be", "experience"), lang)
-        if tp.walk is not None:
-            yield from _ref_keys(tp.walk.next, tps, "touchpoint", (*loc, "walk", "next"), lang)
-            yield from _ref_keys(tp.walk.channels, channels, "channel", (*loc, "walk", "channels"), lang)
+            yield from _walk(tp.to_be.walk, tps, channels, (*loc, "to_be", "walk"), lang)
+        yield from _walk(tp.walk, tps, channels, (*loc, "walk"), lang)
         for k, match in enumerate(tp.events):
             try:
                 match.pattern_kind()
@@ -147,8 +181,12 @@ def _check(j: Journey, lang: str) -> Iterator[Problem]:
         loc = ("personas", i)
         yield from _refs(p.channels, channels, "channel", (*loc, "channels"), lang)
         if p.walk is not None:
-            yield from _ref_keys(p.walk.channels, channels, "channel", (*loc, "walk", "channels"), lang)
-            yield from _ref_keys(p.walk.propensity, tps, "touchpoint", (*loc, "walk", "propensity"), lang)
+            yield from _ref_keys(
+                p.walk.channels, channels, "channel", (*loc, "walk", "channels"), lang
+            )
+            yield from _ref_keys(
+                p.walk.propensity, tps, "touchpoint", (*loc, "walk", "propensity"), lang
+            )
             yield from _ref_keys(p.walk.entry, tps, "touchpoint", (*loc, "walk", "entry"), lang)
 
     for i, trig in enumerate(j.triggers):
