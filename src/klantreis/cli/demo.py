@@ -1,18 +1,26 @@
 """`klantreis demo`: the README's main job.
 
-Until simulation lands it creates the Dutch fitness-club workspace and prints its
-outline; the simulation issue grows it into the full demo.
+Creates the Dutch fitness-club workspace (three personas), lets a year of about 50,000
+customers walk its journey, ingests what they did, then runs the analyses and prints
+the main tables. Running it again on the same folder reuses the data.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from klantreis.cli._app import app
-from klantreis.cli._common import console
+from klantreis.cli._common import OutputFormat, console, print_result
+
+if TYPE_CHECKING:
+    from klantreis.store import Workspace
+
+DEMO_CUSTOMERS = 50_000
+DEMO_SEED = 2026
 
 
 @app.command()
@@ -20,14 +28,121 @@ def demo(
     folder: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")] = Path(
         "klantreis-demo"
     ),
+    customers: Annotated[
+        int, typer.Option("--customers", "-n", help="Number of simulated customers.")
+    ] = DEMO_CUSTOMERS,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the simulation.")] = DEMO_SEED,
 ) -> None:
-    """Create the Dutch fitness-club demo workspace and show its journey."""
-    from klantreis.cli._outline import outline
+    """Create the Dutch fitness-club demo: a journey, a year of simulated data, the analyses."""
+    started = time.perf_counter()
+    ws = prepare(folder, customers=customers, seed=seed)
+    run_analyses(ws, whatif_customers=min(customers, 10_000))
+    from klantreis.i18n import t
+
+    console.print(
+        t(
+            "demo.done",
+            ws.settings.language,
+            seconds=f"{time.perf_counter() - started:.0f}",
+            folder=str(folder),
+        )
+    )
+
+
+def prepare(folder: Path, *, customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED) -> Workspace:
+    """The demo workspace with its simulated year (created and filled when new)."""
+    from klantreis.i18n import format_number, t
+    from klantreis.simulate import simulate
     from klantreis.store import init_workspace, open_workspace
 
-    ws = (
-        open_workspace(folder)
-        if (folder / "klantreis.toml").exists()
-        else init_workspace(folder, template="fitness", lang="nl")
+    if (folder / "klantreis.toml").exists():
+        ws = open_workspace(folder)
+        console.print(t("demo.existing", ws.settings.language, folder=str(folder)))
+    else:
+        console.print(t("demo.creating", "nl", folder=str(folder)))
+        ws = init_workspace(folder, template="fitness", lang="nl")
+    lang = ws.settings.language
+    held = int(ws.events.count().execute())
+    if held:
+        console.print(t("demo.has_data", lang, events=format_number(held, lang)))
+        return ws
+    console.print(t("demo.simulating", lang, customers=format_number(customers, lang)))
+    sim = simulate(
+        ws.journey(), customers, seed=seed, timezone=ws.settings.timezone, start="2026-01-01"
     )
-    console.print(outline(ws.journey(), ws.settings.language))
+    sim.ingest(ws)
+    s = sim.summary()
+    rate = s["converted"] / s["customers"] if s["customers"] else 0.0
+    from klantreis.i18n import format_percent
+
+    console.print(
+        t(
+            "simulate.summary",
+            lang,
+            customers=format_number(s["customers"], lang),
+            events=format_number(s["events"], lang),
+            feedback=format_number(s["feedback"], lang),
+            converted=format_number(s["converted"], lang),
+            rate=format_percent(rate, lang),
+            revenue=format_number(s["revenue"], lang, digits=0),
+        )
+    )
+    return ws
+
+
+def analyses(ws: Workspace, *, whatif_customers: int = 10_000) -> list[tuple[str, Any]]:
+    """The analyses the demo shows, in order: (name, function of the workspace -> Result).
+
+    Analyses that do not exist yet in this build are left out.
+    """
+    lang = ws.settings.language
+    steps: list[tuple[str, Any]] = []
+    try:
+        from klantreis.analytics.funnel import phase_funnel
+
+        steps.append(("funnel", lambda: phase_funnel(ws, window="60d", lang=lang)))
+        steps.append(
+            ("funnel_persona", lambda: phase_funnel(ws, window="60d", by="persona", lang=lang))
+        )
+    except ImportError:
+        pass
+    try:
+        from klantreis.analytics.experience import experience
+
+        steps.append(("nps", lambda: experience(ws, "nps", by="persona")))
+        steps.append(("csat", lambda: experience(ws, "csat", by="touchpoint")))
+    except ImportError:
+        pass
+    try:
+        from klantreis.analytics.gap import gap
+
+        steps.append(("gap", lambda: gap(ws, "csat")))
+    except ImportError:
+        pass
+    from klantreis.simulate.whatif import rank
+
+    steps.append(
+        (
+            "whatif",
+            lambda: rank(
+                ws.journey(), customers=whatif_customers, runs=3, seed=DEMO_SEED, lang=lang
+            ),
+        )
+    )
+    return steps
+
+
+def run_analyses(ws: Workspace, *, whatif_customers: int = 10_000) -> None:
+    """Run every analysis of :func:`analyses` and print its table (the report goes here)."""
+    from klantreis.errors import KlantreisError
+    from klantreis.i18n import t
+
+    lang = ws.settings.language
+    for name, run in analyses(ws, whatif_customers=whatif_customers):
+        try:
+            result = run()
+        except (KlantreisError, NotImplementedError) as exc:
+            console.print(t("demo.skipped", lang, name=name, reason=str(exc)), style="dim")
+            continue
+        console.print()
+        print_result(result, OutputFormat.table)
