@@ -22,6 +22,7 @@ from klantreis.cli import (  # noqa: E402, F401
     attribution,
     simulate,
     render,
+    web,
     demo,
 )
 
