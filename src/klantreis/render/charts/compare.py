@@ -6,7 +6,7 @@ from typing import Any
 
 from klantreis.render.charts._style import apply_style
 
-_MEASURES = ("share", "rate", "score", "conversion", "customers")
+_MEASURES = ("share", "rate", "score", "conversion_from_start", "customers")
 
 
 def compare_figure(result: Any, *, lang: str = "en", measure: str | None = None, **_: Any) -> Any:

@@ -1,0 +1,163 @@
+"""The three loops and repeat purchases.
+
+**Loops** (``loops(ws)``): touchpoints sit in the purchase process, the service loop
+or the loyalty loop (a touchpoint's ``loop``, else its phase: buyer phases ->
+purchase, 'service' -> service, 'loyalty' -> loyalty; touchpoints outside the journey
+are in no loop). *Buyers* are customers with an event at a conversion touchpoint.
+Per loop: how many buyers *enter* it (share with a Wilson 95% interval) and how often
+they *cycle*: an entry is an event in the loop whose previous event of the customer
+(by time, ties by event_id) is not in that loop. For the service and loyalty loops only
+events at or after the buyer's first purchase count; for the purchase loop all of the
+buyer's events count (its first entry is the one that led to the purchase).
+``cycles`` is the number of entries, ``cycles_per_customer`` the mean over the buyers
+who entered.
+
+**Repeat purchase** (``repeat_purchase(ws)``): of the buyers, the share with two or
+more conversion events (Wilson 95% interval), and the mean number of purchases.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from klantreis.analytics._result import Result, execute
+from klantreis.analytics._stats import wilson
+from klantreis.analytics.scope import (
+    events_of,
+    journey_of,
+    keys_with,
+    touchpoint_frame,
+    touchpoint_table,
+)
+from klantreis.errors import InvalidSpec
+
+__all__ = ["LOOPS", "loops", "repeat_purchase"]
+
+LOOPS = ("purchase", "service", "loyalty")
+
+
+def _conversions(
+    ws: Any, journey: str | None, touchpoints: list[str] | None
+) -> tuple[Any, list[str]]:
+    frame = touchpoint_frame(ws, journey_of(ws, journey))
+    keys = list(touchpoints) if touchpoints else keys_with(frame, "conversion")
+    if not keys:
+        raise InvalidSpec(
+            "touchpoints",
+            "no conversion touchpoint: mark one with 'conversion: true' in the journey "
+            "or pass touchpoints",
+        )
+    return frame, keys
+
+
+def repeat_purchase(
+    ws: Any, touchpoints: list[str] | None = None, *, journey: str | None = None
+) -> Result:
+    """Share of buyers who bought again (see the module docstring)."""
+    import pandas as pd
+
+    _, keys = _conversions(ws, journey, touchpoints)
+    ev = events_of(ws)
+    per = ev.filter(ev.touchpoint.isin(keys)).group_by("customer_id").agg(n=ev.event_id.count())
+    expr = per.aggregate(
+        buyers=per.customer_id.count(),
+        repeat_buyers=(per.n >= 2).sum(),
+        purchases=per.n.sum(),
+    )
+    df, sql, seconds = execute(expr, ws.con)
+    buyers = int(df.buyers.iloc[0] or 0)
+    repeaters = int(df.repeat_buyers.iloc[0] or 0)
+    purchases = int(df.purchases.iloc[0] or 0)
+    low, high = wilson(repeaters, buyers)
+    table = pd.DataFrame(
+        [
+            {
+                "buyers": buyers,
+                "repeat_buyers": repeaters,
+                "rate": repeaters / buyers if buyers else float("nan"),
+                "low": low,
+                "high": high,
+                "purchases_per_buyer": purchases / buyers if buyers else float("nan"),
+            }
+        ]
+    )
+    return Result(
+        name="repeat_purchase",
+        table=table,
+        definition=(
+            f"Buyers: customers with an event at {', '.join(keys)}; repeat rate = buyers with two "
+            "or more such events / buyers (Wilson 95% interval)."
+        ),
+        params={"touchpoints": keys},
+        sql=sql,
+        seconds=seconds,
+    )
+
+
+def loops_expr(events: Any, tps: Any, keys: list[str]) -> Any:
+    import ibis
+
+    ev = events.left_join(tps.select("touchpoint", "loop"), "touchpoint").select(
+        "customer_id", "timestamp", "event_id", "touchpoint", "loop"
+    )
+    w = ibis.window(group_by="customer_id", order_by=["timestamp", "event_id"])
+    ev = ev.mutate(
+        prev_loop=ev.loop.lag().over(w),
+        first_buy=ibis.cases(
+            (ev.touchpoint.isin(keys), ev.timestamp), else_=ibis.null("timestamp('UTC')")
+        )
+        .min()
+        .over(ibis.window(group_by="customer_id")),
+    )
+    ev = ev.filter(ev.first_buy.notnull())
+    buyers = ev.select("customer_id").distinct()
+    ev = ev.filter(ev.loop.notnull())
+    entry = ev.prev_loop.isnull() | (ev.prev_loop != ev.loop)
+    after = ev.filter((ev.timestamp >= ev.first_buy) | (ev.loop == "purchase"))
+    per = after.group_by(["customer_id", "loop"]).agg(
+        cycles=entry.ifelse(1, 0).sum(), events=after.event_id.count()
+    )
+    return per.group_by("loop").agg(
+        entered=per.customer_id.count(), cycles=per.cycles.sum()
+    ), buyers.aggregate(buyers=buyers.customer_id.count())
+
+
+def loops(ws: Any, touchpoints: list[str] | None = None, *, journey: str | None = None) -> Result:
+    """Buyers entering the purchase, service and loyalty loops, and their cycles."""
+    import pandas as pd
+
+    frame, keys = _conversions(ws, journey, touchpoints)
+    per_loop, buyers_e = loops_expr(events_of(ws), touchpoint_table(frame), keys)
+    df, sql, s1 = execute(per_loop, ws.con)
+    nb, _, s2 = execute(buyers_e, ws.con)
+    buyers = int(nb.buyers.iloc[0] or 0)
+    got = {str(r.loop): (int(r.entered), int(r.cycles)) for r in df.itertuples(index=False)}
+    rows = []
+    for loop in LOOPS:
+        entered, cycles = got.get(loop, (0, 0))
+        low, high = wilson(entered, buyers)
+        rows.append(
+            {
+                "loop": loop,
+                "buyers": buyers,
+                "entered": entered,
+                "share": entered / buyers if buyers else float("nan"),
+                "low": low,
+                "high": high,
+                "cycles": cycles,
+                "cycles_per_customer": cycles / entered if entered else float("nan"),
+            }
+        )
+    table = pd.DataFrame(rows).astype({"buyers": "int64", "entered": "int64", "cycles": "int64"})
+    return Result(
+        name="loops",
+        table=table,
+        definition=(
+            "Buyers: customers with a conversion event; entered: buyers with an event in the loop "
+            "(service/loyalty: from their first purchase on); cycles: entries into the loop (an "
+            "event whose previous event is not in that loop); share with Wilson 95% interval."
+        ),
+        params={"touchpoints": keys},
+        sql=sql,
+        seconds=s1 + s2,
+    )

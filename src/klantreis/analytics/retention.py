@@ -1,0 +1,169 @@
+"""Cohort retention: of the customers who started in a period, how many came back.
+
+    retention(ws, period="month", start=None, returning=None, mode="on")
+
+- **cohort**: a customer's first event (or, with ``start``, the first time of that
+  touchpoint), by its calendar period (day, week — Monday to Sunday — or month)
+  counted in the workspace time zone.
+- **period**: the number of periods after the cohort's own, which is period 0.
+- **return**: any event (or, with ``returning``, an event at that touchpoint) in a
+  later period.
+- **mode 'on'**: retained in period k = returned *in* period k; **'on or after'**
+  (unbounded): returned in period k or any later one.
+- period 0 is the cohort itself (retained = customers, share 1).
+
+The table has one row per cohort and period from 0 up to the last period the data
+reaches (or ``periods``), zeros included: cohort, period, customers, retained, share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from klantreis.analytics._result import Result, execute
+from klantreis.analytics.scope import (
+    check_period,
+    events_of,
+    local_clock,
+    period_number,
+    period_start,
+)
+from klantreis.errors import InvalidSpec, UnknownKey
+
+__all__ = ["RetentionSpec", "retention", "retention_expr"]
+
+MODES = ("on", "on or after")
+
+
+@dataclass(frozen=True)
+class RetentionSpec:
+    period: str = "month"
+    start: str | None = None
+    returning: str | None = None
+    mode: str = "on"
+    periods: int | None = None
+
+    def __post_init__(self) -> None:
+        check_period(self.period)
+        mode = self.mode.replace("_", " ").replace("-", " ")
+        if mode not in MODES:
+            raise InvalidSpec("mode", "unknown retention mode", value=self.mode, allowed=MODES)
+        object.__setattr__(self, "mode", mode)
+        if self.periods is not None and self.periods < 0:
+            raise InvalidSpec("periods", "must be 0 or more", value=self.periods)
+
+
+def _check_touchpoint(ws: Any, events: Any, keys: list[str]) -> None:
+    """Raise UnknownKey for a touchpoint neither the journey nor the data knows."""
+    from klantreis.analytics.scope import journey_of
+
+    journey = journey_of(ws)
+    known = {tp.key for tp in journey.touchpoints} if journey is not None else set()
+    missing = [k for k in keys if k not in known]
+    if not missing:
+        return
+    seen, _, _ = execute(events.select("touchpoint").distinct(), ws.con)
+    known |= {str(v) for v in seen["touchpoint"].dropna()}
+    for key in missing:
+        if key not in known:
+            raise UnknownKey("touchpoint", key, known)
+
+
+def retention_expr(events: Any, spec: RetentionSpec, clock: Any = None) -> tuple[Any, Any]:
+    """Ibis expressions: cohort sizes (with the data's last period) and retained counts."""
+    ev = events.mutate(pn=period_number(events.timestamp, spec.period, clock))
+    starts = ev if spec.start is None else ev.filter(ev.touchpoint == spec.start)
+    first = starts.group_by("customer_id").agg(first_ts=starts.timestamp.min())
+    first = first.mutate(cohort=period_number(first.first_ts, spec.period, clock))
+    sizes = first.group_by("cohort").agg(customers=first.customer_id.count())
+    back = ev if spec.returning is None else ev.filter(ev.touchpoint == spec.returning)
+    back = back.select("customer_id", "pn").distinct()
+    joined = back.join(first.select("customer_id", "cohort"), "customer_id")
+    joined = joined.mutate(period=joined.pn - joined.cohort).filter(lambda t: t.period >= 1)
+    if spec.mode == "on":  # (customer, period) pairs are distinct: a count is enough
+        if spec.periods is not None:
+            joined = joined.filter(joined.period <= spec.periods)
+        counts = joined.group_by(["cohort", "period"]).agg(retained=joined.customer_id.count())
+    else:  # count each customer at their last return period; cumulated from the end later
+        last = joined.group_by(["customer_id", "cohort"]).agg(period=joined.period.max())
+        counts = last.group_by(["cohort", "period"]).agg(retained=last.customer_id.count())
+    sizes = sizes.cross_join(
+        events.aggregate(last=period_number(events.timestamp.max(), spec.period, clock))
+    )
+    return sizes, counts
+
+
+def retention(
+    ws: Any,
+    period: str = "month",
+    start: str | None = None,
+    returning: str | None = None,
+    mode: str = "on",
+    *,
+    periods: int | None = None,
+) -> Result:
+    """Cohort retention table (see the module docstring)."""
+    import pandas as pd
+
+    spec = RetentionSpec(
+        period=period, start=start, returning=returning, mode=mode, periods=periods
+    )
+    events = events_of(ws)
+    _check_touchpoint(ws, events, [k for k in (spec.start, spec.returning) if k is not None])
+    sizes_e, counts_e = retention_expr(events, spec, local_clock(ws, events))
+    sizes, sql, s1 = execute(sizes_e, ws.con)
+    counts, _, s2 = execute(counts_e, ws.con)
+    last = sizes["last"].iloc[0] if len(sizes) else None
+    rows = []
+    lookup = {
+        (int(c), int(p)): int(r)
+        for c, p, r in counts[["cohort", "period", "retained"]].itertuples(index=False)
+    }
+    for cohort, customers in sorted(
+        (int(c), int(n)) for c, n in sizes[["cohort", "customers"]].itertuples(index=False)
+    ):
+        horizon = int(last) - cohort if last is not None and last == last else 0
+        if spec.periods is not None:
+            horizon = min(horizon, spec.periods)
+        values = [lookup.get((cohort, k), 0) for k in range(horizon + 1)]
+        if spec.mode == "on or after":
+            beyond = sum(r for (c, k), r in lookup.items() if c == cohort and k > horizon)
+            running = beyond
+            for k in range(horizon, 0, -1):
+                running += values[k]
+                values[k] = running
+        values[0] = customers
+        for k, retained in enumerate(values):
+            rows.append(
+                (period_start(cohort, spec.period), k, customers, retained, retained / customers)
+            )
+    table = pd.DataFrame(rows, columns=["cohort", "period", "customers", "retained", "share"])
+    table = table.astype(
+        {"period": "int64", "customers": "int64", "retained": "int64", "share": "float64"}
+    )
+    return Result(
+        name="retention",
+        table=table,
+        definition=_definition(spec),
+        params={
+            "period": spec.period,
+            "start": spec.start,
+            "returning": spec.returning,
+            "mode": spec.mode,
+            "periods": spec.periods,
+        },
+        sql=sql,
+        seconds=s1 + s2,
+    )
+
+
+def _definition(spec: RetentionSpec) -> str:
+    start = f"first '{spec.start}'" if spec.start else "first event"
+    back = f"a '{spec.returning}' event" if spec.returning else "any event"
+    when = "in period k" if spec.mode == "on" else "in period k or later"
+    return (
+        f"Cohort: customers by the {spec.period} of their {start} (workspace time zone); "
+        f"retained in period k: {back} {when}; period 0 is the cohort itself; "
+        "share = retained / customers."
+    )
