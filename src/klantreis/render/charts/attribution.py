@@ -18,7 +18,9 @@ def attribution_figure(result: Any, *, measure: str = "conversions", lang: str =
     if measure not in ("conversions", "value"):
         from klantreis.errors import InvalidSpec
 
-        raise InvalidSpec("measure", "unknown measure", value=measure, allowed=["conversions", "value"])
+        raise InvalidSpec(
+            "measure", "unknown measure", value=measure, allowed=["conversions", "value"]
+        )
     table = result.table
     fig = go.Figure()
     for model in dict.fromkeys(table["model"]):

@@ -1,0 +1,235 @@
+"""Path building in the engine against a brute-force Python reference, and end to end."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import ibis
+import numpy as np
+import pytest
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+
+from klantreis.analytics.attribution import attribution
+from klantreis.analytics.attribution._paths import build_paths
+from klantreis.errors import InvalidSpec, UnknownKey
+from klantreis.store.schema import TABLES
+from tests.support import canonical_frame, make_workspace
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+CONVERSION = ("buy",)
+
+
+def reference(rows, *, by, lookback_s, repeat, half_life_s):
+    """Brute force: path tuple -> [conversions, nulls, value]; unattributed; decay per key."""
+    per_customer = defaultdict(list)
+    for r in rows:
+        per_customer[r["customer_id"]].append(r)
+    out: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0.0])
+    unattributed = [0.0, 0.0]
+    decay: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for evs in per_customer.values():
+        evs.sort(key=lambda r: (r["timestamp"], r["event_id"]))
+        segments = []
+        current = []
+        for r in evs:
+            if r["touchpoint"] in CONVERSION:
+                segments.append((current, r))
+                current = []
+                if not repeat:
+                    break
+            else:
+                current.append(r)
+        if current and (repeat or not segments):
+            segments.append((current, None))
+        for touches, conv in segments:
+            ref = conv["timestamp"] if conv is not None else touches[-1]["timestamp"]
+            kept = [
+                t
+                for t in touches
+                if t[by] is not None
+                and (lookback_s is None or (ref - t["timestamp"]).total_seconds() <= lookback_s)
+            ]
+            path = tuple(t[by] for t in kept)
+            value = (conv["value"] or 0.0) if conv is not None else 0.0
+            if conv is not None and not path:
+                unattributed[0] += 1
+                unattributed[1] += value
+                continue
+            if not path:
+                continue
+            entry = out[path]
+            entry[0 if conv is not None else 1] += 1
+            entry[2] += value
+            if conv is not None:
+                w = [2 ** (-(ref - t["timestamp"]).total_seconds() / half_life_s) for t in kept]
+                for t, wi in zip(kept, w, strict=True):
+                    decay[t[by]][0] += wi / sum(w)
+                    decay[t[by]][1] += wi / sum(w) * value
+    return dict(out), unattributed, dict(decay)
+
+
+event_st = st.fixed_dictionaries(
+    {
+        "customer_id": st.sampled_from(["c1", "c2", "c3", "c4"]),
+        "minute": st.integers(0, 40),
+        "touchpoint": st.sampled_from(["a", "b", "c", "buy", "buy", None]),
+        "channel": st.sampled_from(["x", "y", None]),
+        "value": st.one_of(st.none(), st.sampled_from([5.0, 12.5, 40.0])),
+    }
+)
+
+
+def _rows(events):
+    rows = []
+    for i, e in enumerate(events):
+        rows.append(
+            {
+                "event_id": f"e{(i * 7919) % 1000:04d}",  # ids not in insertion order
+                "customer_id": e["customer_id"],
+                "timestamp": T0 + timedelta(minutes=e["minute"], seconds=e["minute"] % 3 / 4),
+                "touchpoint": e["touchpoint"],
+                "channel": e["channel"],
+                "value": e["value"],
+            }
+        )
+    return rows
+
+
+@pytest.fixture(scope="module")
+def con():
+    return ibis.duckdb.connect()
+
+
+# (no shrinking: each example runs the engine, and shrinking took minutes)
+@settings(max_examples=25, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate))
+@given(
+    st.lists(event_st, min_size=1, max_size=30),
+    st.sampled_from(["touchpoint", "channel"]),
+    st.sampled_from([None, 600.0, 1200.5]),
+    st.booleans(),
+)
+def test_paths_match_brute_force(con, events, by, lookback_s, repeat) -> None:
+    rows = _rows(events)
+    frame = canonical_frame(
+        "events", [{**r, "timestamp": r["timestamp"].isoformat()} for r in rows]
+    )
+    table = ibis.memtable(frame, schema=TABLES["events"])
+    keys = sorted({r[by] for r in rows if r[by] is not None})
+    agg = build_paths(
+        table,
+        con,
+        column=by,
+        keys=keys,
+        conversion=list(CONVERSION),
+        lookback_s=lookback_s,
+        repeat=repeat,
+        half_life_s=300.0,
+    )
+    expected, unattributed, decay = reference(
+        rows, by=by, lookback_s=lookback_s, repeat=repeat, half_life_s=300.0
+    )
+    got = {
+        tuple(agg.keys[k] for k in agg.tokens[a:b]): [c, n, v]
+        for a, b, c, n, v in zip(
+            agg.offsets[:-1], agg.offsets[1:], agg.conversions, agg.nulls, agg.value, strict=True
+        )
+    }
+    assert set(got) == set(expected)
+    for path, (c, n, v) in expected.items():
+        assert got[path][:2] == [c, n], path
+        assert got[path][2] == pytest.approx(v), path
+    assert list(agg.unattributed) == pytest.approx(unattributed)
+    conv_credit, value_credit = agg.decay
+    for i, key in enumerate(agg.keys):
+        exp = decay.get(key, [0.0, 0.0])
+        assert conv_credit[i] == pytest.approx(exp[0], abs=1e-9), key
+        assert value_credit[i] == pytest.approx(exp[1], abs=1e-9), key
+
+
+JOURNEY = """
+key: shop
+name: Shop
+channels:
+  - {key: web}
+  - {key: typed, direct: true}
+touchpoints:
+  - {key: ad, phase: awareness, channel: web, successors: [site]}
+  - {key: site, phase: consideration, channel: typed, successors: [buy]}
+  - {key: buy, phase: purchase, conversion: true}
+"""
+
+
+def _ws(tmp_path, events):
+    ws = make_workspace(tmp_path / "ws", events=events)
+    (ws.journeys_dir / "klantreis.yaml").write_text(JOURNEY, encoding="utf-8")
+    ws.reload()
+    return ws
+
+
+def at(days: float) -> str:
+    return (T0 + timedelta(days=days)).isoformat()
+
+
+EVENTS = [
+    # c1: ad (2 days before), site (1 day before), buy 30 -> converts
+    {"customer_id": "c1", "timestamp": at(0), "touchpoint": "ad", "channel": "web"},
+    {"customer_id": "c1", "timestamp": at(1), "touchpoint": "site", "channel": "typed"},
+    {"customer_id": "c1", "timestamp": at(2), "touchpoint": "buy", "value": 30.0},
+    # c2: site only, never buys
+    {"customer_id": "c2", "timestamp": at(0), "touchpoint": "site", "channel": "typed"},
+    # c3: ad 40 days before buying: outside the 30-day lookback -> unattributed
+    {"customer_id": "c3", "timestamp": at(0), "touchpoint": "ad", "channel": "web"},
+    {"customer_id": "c3", "timestamp": at(40), "touchpoint": "buy", "value": 8.0},
+]
+
+
+def test_attribution_end_to_end_by_hand(tmp_path) -> None:
+    ws = _ws(tmp_path, EVENTS)
+    r = attribution(ws, models=["time_decay", "last_non_direct", "markov"], half_life="1d")
+    wide = r.extras["wide"].set_index("key")
+    # time decay, half-life 1 day: ad weight 2**-2 = 1/4, site 2**-1 = 1/2 -> 1/3 and 2/3
+    assert wide.loc["ad", "time_decay"] == pytest.approx(1 / 3)
+    assert wide.loc["site", "time_decay"] == pytest.approx(2 / 3)
+    values = r.extras["wide_value"].set_index("key")
+    assert values.loc["ad", "time_decay"] == pytest.approx(10.0)
+    # site's channel 'typed' is direct: the last non-direct touch is ad
+    assert wide.loc["ad", "last_non_direct"] == 1.0
+    # markov: start->ad 1/2, start->site 1/2; ad->site 1; site->conv 1/2, site->null 1/2
+    # P = 1/2; without ad: 1/2 * 1/2 = 1/4 (effect 1/2); without site: 0 (effect 1)
+    effects = r.extras["removal_effects"].set_index("key")["removal_effect"]
+    assert effects.to_dict() == pytest.approx({"ad": 0.5, "site": 1.0})
+    assert wide.loc["ad", "markov"] == pytest.approx(1 / 3)
+    assert r.params["total_conversions"] == 1.0
+    assert r.params["unattributed_conversions"] == 1.0
+    assert r.params["unattributed_value"] == 8.0
+    assert list(r.table.columns) == ["key", "model", "conversions", "value"]
+    tm = r.extras["transition_matrix"]
+    assert set(tm.columns) == {"from", "to", "count", "probability"}
+    assert json.loads(json.dumps(r.to_dict()))["name"] == "attribution"
+    # no lookback: c3's ad counts too
+    for no_limit in (None, "0"):
+        r2 = attribution(ws, models="first_touch", lookback=no_limit)
+        wide2 = r2.extras["wide"].set_index("key")["first_touch"].to_dict()
+        assert wide2 == {"ad": 2.0, "site": 0.0}
+
+
+def test_attribution_by_channel_and_errors(tmp_path) -> None:
+    ws = _ws(tmp_path, EVENTS)
+    r = attribution(ws, models="linear", by="channel")
+    assert r.extras["wide"].set_index("key")["linear"].to_dict() == {"typed": 0.5, "web": 0.5}
+    with pytest.raises(UnknownKey) as err:
+        attribution(ws, conversion="biy")
+    assert str(err.value) == "unknown touchpoint 'biy' (did you mean 'buy'?)"
+    with pytest.raises(InvalidSpec, match="lookback: is not a duration"):
+        attribution(ws, lookback="a month")
+
+
+def test_figure_has_a_bar_group_per_model(tmp_path) -> None:
+    ws = _ws(tmp_path, EVENTS)
+    fig = attribution(ws, models=["linear", "markov"]).figure()
+    assert [t.name for t in fig.data] == ["linear", "markov"]
+    assert list(fig.data[0].x) == ["ad", "site"]
+    assert np.allclose(fig.data[0].y, [0.5, 0.5])
