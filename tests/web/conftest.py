@@ -85,18 +85,6 @@ CUSTOMERS = [
 ]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # ibis 12 + duckdb 1.5 + pandas 3 warn from inside ibis (list_tables() calls the
-    # deprecated fetch_arrow_table(); to-pandas reads 'future.infer_string'); not ours.
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(
-                pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")
-            )
-            item.add_marker(pytest.mark.filterwarnings("ignore:The 'future.infer_string'"))
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

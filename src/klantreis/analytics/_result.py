@@ -20,20 +20,51 @@ if TYPE_CHECKING:
     import pandas as pd
     from ibis.backends import BaseBackend
 
-__all__ = ["Result", "execute"]
+__all__ = ["SQL", "Result", "execute"]
 
 
-def execute(expr: ibis.Expr, con: BaseBackend | None = None) -> tuple[pd.DataFrame, str, float]:
-    """Run an Ibis table expression; return its DataFrame, compiled SQL and seconds taken."""
-    import ibis
+class SQL:
+    """The SQL of an Ibis expression, compiled only when someone reads it.
 
+    Compiling is not free (a tenth of a second for a large expression), and most
+    results are shown without their SQL, so ``execute`` does not pay it up front.
+    """
+
+    __slots__ = ("_expr", "_text")
+
+    def __init__(self, expr: Any) -> None:
+        self._expr = expr
+        self._text: str | None = None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            import ibis
+
+            try:
+                self._text = str(ibis.to_sql(self._expr))
+            except Exception:  # some backends cannot print SQL; the result still stands
+                self._text = ""
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"SQL({str(self)[:60]!r}...)"
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __contains__(self, item: str) -> bool:
+        return item in str(self)
+
+
+def execute(expr: ibis.Expr, con: BaseBackend | None = None) -> tuple[pd.DataFrame, SQL, float]:
+    """Run an Ibis table expression; return its DataFrame, its (lazily compiled) SQL and
+    the seconds taken."""
     started = time.perf_counter()
-    try:
-        sql = str(ibis.to_sql(expr))
-    except Exception:  # noqa: BLE001 - some backends cannot print SQL; the result still counts
-        sql = ""
     df = con.execute(expr) if con is not None else expr.execute()
-    return df, sql, time.perf_counter() - started
+    return df, SQL(expr), time.perf_counter() - started
 
 
 @dataclass
@@ -48,7 +79,7 @@ class Result:
     table: pd.DataFrame
     definition: str
     params: dict[str, Any] = field(default_factory=dict)
-    sql: str = ""
+    sql: SQL | str = ""
     seconds: float = 0.0
     extras: dict[str, Any] = field(default_factory=dict)
 

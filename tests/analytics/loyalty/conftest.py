@@ -15,17 +15,6 @@ TOUCHPOINTS = ["ad", "site", "buy", "support", "review_request", "refer", "cance
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # ibis 12 + duckdb 1.5 + pandas 3 warn from inside ibis (list_tables() calls the
-    # deprecated fetch_arrow_table(); to-pandas reads 'future.infer_string').
-    for item in items:
-        if "loyalty" in str(item.path):
-            item.add_marker(
-                pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")
-            )
-            item.add_marker(pytest.mark.filterwarnings("ignore:The 'future.infer_string'"))
-
-
 def reset(ws, *, events=(), feedback=(), customers=()):
     """Replace the workspace's events, feedback and customers with the given rows."""
     for table, rows in (("events", events), ("feedback", feedback), ("customers", customers)):
