@@ -1,8 +1,11 @@
 """The canonical tables every backend sees (see docs/ARCHITECTURE in shared/).
 
 Timestamps are stored in UTC; calendar periods are counted in the workspace's time zone.
-Events without an id get one at ingest that sorts in file order, so ties in time are
-broken by ``event_id`` deterministically.
+Events without an id get one at ingest from a hash of the row's content ('h' + 24 hex
+digits), so the same row ingested twice is recognised as a duplicate and ties in time
+are broken by ``event_id`` deterministically. ``Workspace.events`` and ``.feedback``
+show these tables with identities applied (an alias's customer_id is replaced by the
+customer it is linked to).
 """
 
 from __future__ import annotations
@@ -82,6 +85,16 @@ TABLES: dict[str, ibis.Schema] = {
             "unmapped": dt.int64,
             "started_at": UTC_TIMESTAMP,
             "finished_at": UTC_TIMESTAMP,
+        }
+    ),
+    # one row per erasure (forget) or retention prune; never the erased ids
+    "erasures": ibis.schema(
+        {
+            "erasure_id": dt.String(nullable=False),
+            "action": dt.string,  # forget or prune
+            "at": UTC_TIMESTAMP,
+            "rows": dt.string,  # JSON: table -> rows removed
+            "total": dt.int64,
         }
     ),
 }
