@@ -1,0 +1,269 @@
+"""Hand-made funnel cases with expected values worked out by hand."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from klantreis.analytics.funnel import COLUMNS, dropoff, funnel, phase_funnel
+from klantreis.errors import InvalidSpec, UnknownKey
+from tests.support import make_workspace
+
+D = 86400
+
+
+def ev(customer: str, day: float, tp: str, eid: str | None = None, **kw: object) -> dict:
+    ts = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=round(day * D))
+    row = {"customer_id": customer, "timestamp": ts.isoformat(), "touchpoint": tp, **kw}
+    if eid is not None:
+        row["event_id"] = eid
+    return row
+
+
+def counts(ws, steps, **kw) -> list[int]:
+    return funnel(ws, steps, **kw).table["customers"].tolist()
+
+
+@pytest.fixture
+def mk(tmp_path: Path):
+    made = []
+
+    def make(*groups, **kw):
+        events = [e for group in groups for e in group]
+        ws = make_workspace(tmp_path / f"ws{len(made)}", events=events, **kw)
+        made.append(ws)
+        return ws
+
+    yield make
+    for ws in made:
+        ws.close()
+
+
+def test_ties_are_broken_by_event_id(mk) -> None:
+    # same second: b has the smaller event_id, so it comes first
+    ws = mk([ev("c1", 0, "a", "e2"), ev("c1", 0, "b", "e1")])
+    assert counts(ws, ["a", "b"]) == [1, 0]
+    assert counts(ws, ["b", "a"]) == [1, 1]
+    assert counts(ws, ["a", "b"], mode="any-order") == [1, 1]
+
+
+def test_repeated_steps_use_one_event_per_step(mk) -> None:
+    ws = mk([ev("c1", 0, "a"), ev("c1", 1, "a"), ev("c1", 2, "b")])
+    assert counts(ws, ["a", "a", "b"]) == [1, 1, 1]
+    assert counts(ws, ["a", "a", "a"]) == [1, 1, 0]
+    assert counts(ws, ["a", "b"], unit="attempts") == [2, 2]
+    assert counts(ws, ["a", "b"], mode="strict") == [1, 1]  # from the second a
+    assert counts(ws, ["a", "b"], mode="strict", unit="attempts") == [2, 1]
+
+
+def test_window_boundary_is_inclusive(mk) -> None:
+    ws = mk([ev("c1", 0, "a"), ev("c1", 30, "b")], [ev("c2", 0, "a"), ev("c2", 30 + 1 / D, "b")])
+    t = funnel(ws, ["a", "b"], window="30d").table
+    assert t["customers"].tolist() == [2, 1]
+    assert t["median_seconds_from_previous"].tolist()[1] == 30 * D
+    assert counts(ws, ["a", "b"], window="30d", mode="any-order") == [2, 1]
+    assert counts(ws, ["a", "b"], window=None) == [2, 2]
+
+
+def test_later_attempt_that_gets_further_counts(mk) -> None:
+    ws = mk([ev("c1", 0, "a"), ev("c1", 40, "b"), ev("c1", 41, "a"), ev("c1", 42, "b")])
+    t = funnel(ws, ["a", "b"], window="30d").table
+    assert t["customers"].tolist() == [1, 1]
+    # times come from the attempt that got furthest (the second)
+    assert t["median_seconds_from_previous"].tolist()[1] == D
+
+
+def test_exclusions(mk) -> None:
+    ws = mk(
+        [ev("c1", 0, "a"), ev("c1", 1, "x"), ev("c1", 2, "b"), ev("c1", 3, "c")],
+        [ev("c2", 0, "a"), ev("c2", 1, "b"), ev("c2", 2, "x"), ev("c2", 3, "c")],
+        [ev("c3", 0, "a"), ev("c3", 1, "b"), ev("c3", 2, "c"), ev("c3", 3, "x")],
+    )
+    assert counts(ws, ["a", "b", "c"]) == [3, 3, 3]
+    assert counts(ws, ["a", "b", "c"], exclude=["x:1:2"]) == [3, 2, 2]
+    assert counts(ws, ["a", "b", "c"], exclude=["x:2:3"]) == [3, 3, 2]
+    assert counts(ws, ["a", "b", "c"], exclude=["x"]) == [3, 1, 1]
+    with pytest.raises(InvalidSpec, match="also a step"):
+        funnel(ws, ["a", "b"], exclude=["b:1:2"])
+
+
+def test_optional_steps(mk) -> None:
+    ws = mk(
+        [ev("c1", 0, "a"), ev("c1", 1, "c")],
+        [ev("c2", 0, "a"), ev("c2", 1, "b"), ev("c2", 2, "c")],
+        [ev("c3", 0, "a"), ev("c3", 1, "b")],
+    )
+    t = funnel(ws, ["a", "b?", "c"]).table
+    assert t["customers"].tolist() == [3, 3, 2]
+    # from previous matched step: c1 a->c 1 day, c2 b->c 1 day; only c2, c3 did b
+    assert t["median_seconds_from_previous"].tolist()[1:] == [D, D]
+    assert t["median_seconds_from_start"].tolist() == [0, D, 1.5 * D]
+    assert counts(ws, ["a", "b", "c"]) == [3, 2, 1]
+
+
+def test_step_windows_and_min_gaps(mk) -> None:
+    ws = mk([ev("c1", 0, "a"), ev("c1", 0.5, "b"), ev("c1", 3, "b"), ev("c1", 4, "c")])
+    assert counts(ws, ["a", "b", "c"], step_windows={3: "1d"}) == [1, 1, 0]
+    assert counts(ws, ["a", "b", "c"], min_gaps={2: "2d"}, step_windows={3: "1d"}) == [1, 1, 1]
+    assert counts(ws, ["a", "b", "c"], step_windows={2: "12h"}) == [1, 1, 1]
+    assert counts(ws, ["a", "b", "c"], step_windows={2: "11h"}) == [1, 0, 0]
+
+
+def test_strict_and_any_order(mk) -> None:
+    ws = mk(
+        [ev("c1", 0, "a"), ev("c1", 1, "z"), ev("c1", 2, "b")],
+        [ev("c2", 0, "a"), ev("c2", 1, "b")],
+        [ev("c3", 0, "b"), ev("c3", 1, "a")],
+    )
+    assert counts(ws, ["a", "b"], mode="strict") == [3, 1]
+    assert counts(ws, ["a", "b"], mode="ordered") == [3, 2]
+    assert counts(ws, ["a", "b"], mode="any-order") == [3, 3]
+    assert counts(ws, ["a|b", "z"], mode="any-order") == [3, 1]
+
+
+def test_one_event_customers_and_empty_tables(mk) -> None:
+    ws = mk([ev("c1", 0, "a"), ev("c2", 0, "b")])
+    t = funnel(ws, ["a", "b"]).table
+    assert list(t.columns) == COLUMNS
+    assert t["customers"].tolist() == [1, 0]
+    assert t["dropped"].tolist() == [0, 1]
+    empty = mk([])
+    t = funnel(empty, ["a", "b"]).table
+    assert t["customers"].tolist() == [0, 0]
+    assert all(math.isnan(v) for v in t["conversion_from_start"])
+
+
+def test_or_groups_and_conversions(mk) -> None:
+    ws = mk(
+        [ev("c1", 0, "home"), ev("c1", 1, "web_checkout")],
+        [ev("c2", 0, "home"), ev("c2", 1, "store_checkout")],
+        [ev("c3", 0, "home")],
+        [ev("c4", 0, "home")],
+    )
+    t = funnel(ws, ["home", "web_checkout|store_checkout"]).table
+    row = t.iloc[1].to_dict()
+    assert row["name"] == "web_checkout|store_checkout"
+    assert row["customers"] == 2 and row["dropped"] == 2
+    assert row["conversion_from_start"] == 0.5 and row["conversion_from_previous"] == 0.5
+
+
+def test_breakdowns(mk) -> None:
+    ws = mk(
+        [ev("c1", 0, "a", channel="web"), ev("c1", 1, "b")],
+        [ev("c2", 0, "a", channel="store")],
+        [ev("c3", 9, "a", channel="web", properties='{"campaign": "x"}'), ev("c3", 10, "b")],
+        customers=[
+            {"customer_id": "c1", "segment": "gold", "attributes": '{"tier": 1}'},
+            {"customer_id": "c2", "segment": "gold"},
+        ],
+    )
+    t = funnel(ws, ["a", "b"], by="segment").table
+    assert list(t.columns) == ["segment", *COLUMNS]
+    assert t[["segment", "step", "customers"]].values.tolist() == [
+        ["gold", 1, 2],
+        ["gold", 2, 1],
+        ["(none)", 1, 1],
+        ["(none)", 2, 1],
+    ]
+    t = funnel(ws, ["a", "b"], by="channel").table
+    assert t[["channel", "customers"]].values.tolist() == [
+        ["store", 1],
+        ["store", 0],
+        ["web", 2],
+        ["web", 2],
+    ]
+    t = funnel(ws, ["a", "b"], by="week").table
+    assert t[["week", "customers"]].values.tolist() == [
+        ["2024-12-30", 2],
+        ["2024-12-30", 1],
+        ["2025-01-06", 1],
+        ["2025-01-06", 1],
+    ]
+    t = funnel(ws, ["a", "b"], by="property.campaign").table
+    assert t[["property.campaign", "customers"]].values.tolist() == [
+        ["x", 1],
+        ["x", 1],
+        ["(none)", 2],
+        ["(none)", 1],
+    ]
+    t = funnel(ws, ["a", "b"], by="attribute.tier").table
+    assert t[["attribute.tier", "customers"]].values.tolist() == [
+        ["1", 1],
+        ["1", 1],
+        ["(none)", 2],
+        ["(none)", 1],
+    ]
+
+
+def test_dropoff(mk) -> None:
+    ws = mk(
+        [ev("c1", 0, "a"), ev("c1", 1, "b"), ev("c1", 2, "c")],
+        [ev("c2", 0, "a"), ev("c2", 1, "b"), ev("c2", 2, "faq"), ev("c2", 3, "contact")],
+        [ev("c3", 0, "a"), ev("c3", 1, "b"), ev("c3", 2, "faq"), ev("c3", 40, "c")],
+        [ev("c4", 0, "a"), ev("c4", 1, "b")],
+    )
+    r = dropoff(ws, ["a", "b", "c"], at=2, window="30d")
+    assert r.extras["customers"].fillna("-").values.tolist() == [
+        ["c2", "contact", "faq"],
+        ["c3", "faq", "faq"],
+        ["c4", "b", "-"],
+    ]
+    assert r.table.values.tolist() == [
+        ["last", "b", 1, 1 / 3],
+        ["last", "contact", 1, 1 / 3],
+        ["last", "faq", 1, 1 / 3],
+        ["instead", "faq", 2, 2 / 3],
+    ]
+    assert "Drop-off after step 2" in r.definition
+    fig = r.figure()
+    assert [trace.type for trace in fig.data] == ["bar", "bar"]
+    with pytest.raises(InvalidSpec, match="at"):
+        dropoff(ws, ["a", "b"], at=2)
+
+
+def test_phase_funnel(tmp_path: Path) -> None:
+    ws = make_workspace(
+        tmp_path / "ws",
+        template="fitness",
+        events=[
+            ev("c1", 0, "friends"),
+            ev("c1", 1, "website"),
+            ev("c1", 2, "contract_signed"),
+            ev("c2", 0, "need_triggered"),
+            ev("c2", 1, "tour"),
+            ev("c3", 0, "website"),
+        ],
+    )
+    r = phase_funnel(ws, window="30d")
+    assert r.table["name"].tolist() == [
+        "Awareness",
+        "Consideration",
+        "Purchase",
+        "Service",
+        "Loyalty",
+    ]
+    assert r.table["customers"].tolist() == [2, 2, 1, 0, 0]
+    ws.close()
+
+
+def test_result_definition_figure_and_errors(mk) -> None:
+    ws = mk([ev("c1", 0, "home"), ev("c1", 1, "cart"), ev("c2", 0, "x")])
+    r = funnel(ws, ["home", "cart?", "cart"], window="7d", exclude=["x:1:2"], lang="nl")
+    assert "Geordende funnel" in r.definition and "7.0d" in r.definition
+    assert "Optionele stappen" in r.definition
+    assert r.params["mode"] == "ordered" and r.params["window_seconds"] == 7 * D
+    fig = r.figure()
+    assert fig.data[0].type == "funnel" and list(fig.data[0].x) == [1, 1, 0]
+    assert "<table" in r._repr_html_()
+    with pytest.raises(UnknownKey) as err:
+        funnel(ws, ["home", "crat"])
+    assert err.value.hint == "did you mean 'cart'?"
+    with pytest.raises(InvalidSpec, match="mode"):
+        funnel(ws, ["home"], mode="sideways")
+    with pytest.raises(InvalidSpec, match="optional: applies to ordered and strict"):
+        funnel(ws, ["home", "cart?", "x"], mode="any-order")
+    with pytest.raises(NotImplementedError, match="skew"):
+        funnel(ws, ["home", "cart"], skew="5s")
