@@ -1,9 +1,9 @@
 """Durations with units ("30d", "2h", "90m") as used in specs, flags and journey files.
 
-    >>> parse_duration("30d").total_seconds()
-    2592000.0
-    >>> parse_duration("1.5h", field="window").total_seconds()
-    5400.0
+>>> parse_duration("30d").total_seconds()
+2592000.0
+>>> parse_duration("1.5h", field="window").total_seconds()
+5400.0
 """
 
 from __future__ import annotations

@@ -1,47 +1,51 @@
 """Analytics: pure functions from the workspace's Ibis tables to small results.
 
-Every analytic takes a workspace (or a :func:`~klantreis.analytics.scope.scoped` part of
-one) and returns a :class:`Result`. Names load lazily, so importing one analytic does
-not import the others.
+Every analytic takes a workspace (or a :func:`scoped` part of one) and returns a
+:class:`Result` carrying its table, definition and parameters. The functions are
+imported here eagerly on purpose: several share their module's name (``funnel`` in
+``analytics/funnel.py``), and only an eager import keeps ``klantreis.analytics.funnel``
+the function rather than the module once the module is loaded.
 """
 
-from __future__ import annotations
+from klantreis.analytics._result import SQL, Result, execute
+from klantreis.analytics.attribution import attribution
+from klantreis.analytics.compare import compare
+from klantreis.analytics.drivers import drivers
+from klantreis.analytics.experience import ambassadors, experience
+from klantreis.analytics.funnel import dropoff, funnel, phase_funnel
+from klantreis.analytics.gap import gap
+from klantreis.analytics.lifecycle import churn, lifecycle
+from klantreis.analytics.loops import loops, repeat_purchase
+from klantreis.analytics.overview import Overview, run_all
+from klantreis.analytics.paths import paths, sankey
+from klantreis.analytics.retention import retention
+from klantreis.analytics.scope import scoped
+from klantreis.analytics.timing import timing
+from klantreis.analytics.transitions import transitions
 
-import importlib
-from typing import Any
-
-from klantreis.analytics._result import Result, execute
-
-_EXPORTS: dict[str, str] = {
-    "ambassadors": "klantreis.analytics.experience",
-    "attribution": "klantreis.analytics.attribution",
-    "churn": "klantreis.analytics.lifecycle",
-    "compare": "klantreis.analytics.compare",
-    "drivers": "klantreis.analytics.drivers",
-    "dropoff": "klantreis.analytics.funnel",
-    "experience": "klantreis.analytics.experience",
-    "funnel": "klantreis.analytics.funnel",
-    "gap": "klantreis.analytics.gap",
-    "lifecycle": "klantreis.analytics.lifecycle",
-    "loops": "klantreis.analytics.loops",
-    "paths": "klantreis.analytics.paths",
-    "phase_funnel": "klantreis.analytics.funnel",
-    "repeat_purchase": "klantreis.analytics.loops",
-    "retention": "klantreis.analytics.retention",
-    "run_all": "klantreis.analytics.overview",
-    "sankey": "klantreis.analytics._paths_sankey",
-    "scoped": "klantreis.analytics.scope",
-    "timing": "klantreis.analytics.timing",
-    "transitions": "klantreis.analytics.transitions",
-}
-
-__all__ = sorted([*_EXPORTS, "Result", "execute"])
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'klantreis.analytics' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__all__ = [
+    "SQL",
+    "Overview",
+    "Result",
+    "ambassadors",
+    "attribution",
+    "churn",
+    "compare",
+    "drivers",
+    "dropoff",
+    "execute",
+    "experience",
+    "funnel",
+    "gap",
+    "lifecycle",
+    "loops",
+    "paths",
+    "phase_funnel",
+    "repeat_purchase",
+    "retention",
+    "run_all",
+    "sankey",
+    "scoped",
+    "timing",
+    "transitions",
+]

@@ -6,7 +6,6 @@ on the workspace (or on one persona or segment of it). An analysis that cannot r
 this data (no feedback yet, no conversions...) is not silently dropped: its reason is
 kept in :attr:`Overview.skipped`, and the report shows it.
 
-    >>> from collections import deque
     >>> main_path({("a", "b"), ("b", "c"), ("a", "c"), ("c", "d")}, ["a"], {"c"})
     ['a', 'c']
 """
@@ -102,17 +101,21 @@ def run_all(
     ``persona``/``segment`` restrict every analysis to that group of customers.
     ``whatif=True`` also ranks candidate improvements by simulation (slower).
     """
-    from klantreis.analytics.attribution import attribution
-    from klantreis.analytics.drivers import drivers
-    from klantreis.analytics.experience import experience
-    from klantreis.analytics.funnel import dropoff, funnel, phase_funnel
-    from klantreis.analytics.gap import gap
-    from klantreis.analytics.lifecycle import lifecycle
-    from klantreis.analytics.loops import loops
-    from klantreis.analytics.paths import paths
-    from klantreis.analytics.retention import retention
-    from klantreis.analytics.timing import timing
-    from klantreis.analytics.transitions import transitions
+    from klantreis.analytics import (
+        attribution,
+        drivers,
+        dropoff,
+        experience,
+        funnel,
+        gap,
+        lifecycle,
+        loops,
+        paths,
+        phase_funnel,
+        retention,
+        timing,
+        transitions,
+    )
 
     target = ws
     if persona is not None or segment is not None:

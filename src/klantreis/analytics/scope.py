@@ -279,7 +279,6 @@ def local_clock(ws: Any, table: Any, column: str = "timestamp") -> Any:
     saving transitions in that range), which gives the same days.
     """
     import ibis
-    import ibis.expr.datatypes as dt
 
     from klantreis.analytics._result import execute
 
@@ -293,15 +292,10 @@ def local_clock(ws: Any, table: Any, column: str = "timestamp") -> Any:
         ws.settings.timezone, bounds.lo.iloc[0].to_pydatetime(), bounds.hi.iloc[0].to_pydatetime()
     )
 
-    def _epoch_us(ts: Any) -> Any:
-        """DuckDB's epoch_us: microseconds since 1970 (no time-zone conversion)."""
-
-    _epoch_us = ibis.udf.scalar.builtin(
-        _epoch_us, name="epoch_us", signature=((dt.Timestamp(timezone="UTC"),), dt.int64)
-    )
+    from klantreis.analytics._udf import epoch_us
 
     def clock(ts: Any) -> Any:
-        micros = _epoch_us(ts)
+        micros = epoch_us(ts)
         if len(steps) == 1:
             offset = ibis.literal(steps[0][1], type="int64")
         else:

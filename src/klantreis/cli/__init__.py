@@ -8,23 +8,23 @@ from __future__ import annotations
 
 import sys
 
-from klantreis.cli._app import app
+# Command modules register their commands on ``app`` when imported; --help lists them
+# in this order, so the order is kept by hand.
+# isort: off
+from klantreis.cli import workspace  # noqa: F401
+from klantreis.cli import ingest  # noqa: F401
+from klantreis.cli import funnel  # noqa: F401
+from klantreis.cli import paths  # noqa: F401
+from klantreis.cli import loyalty  # noqa: F401
+from klantreis.cli import experience  # noqa: F401
+from klantreis.cli import attribution  # noqa: F401
+from klantreis.cli import simulate  # noqa: F401
+from klantreis.cli import render  # noqa: F401
+from klantreis.cli import web  # noqa: F401
+from klantreis.cli import demo  # noqa: F401
 
-# Command modules register their commands on ``app`` when imported (help lists them in
-# this order).
-from klantreis.cli import (  # noqa: E402, F401
-    workspace,
-    ingest,
-    funnel,
-    paths,
-    loyalty,
-    experience,
-    attribution,
-    simulate,
-    render,
-    web,
-    demo,
-)
+# isort: on
+from klantreis.cli._app import app
 
 __all__ = ["app", "main"]
 

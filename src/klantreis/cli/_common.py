@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,7 +22,7 @@ console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -42,7 +42,8 @@ FormatOpt = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="Output as a table, CSV or JSON.")
 ]
 JourneyOpt = Annotated[
-    str | None, typer.Option("--journey", "-j", help="Journey key (when the workspace has several).")
+    str | None,
+    typer.Option("--journey", "-j", help="Journey key (when the workspace has several)."),
 ]
 
 
@@ -82,7 +83,9 @@ def print_json(data: Any) -> None:
 
 
 def _cell(value: Any) -> str:
-    if value is None:
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, float):
         if value != value:

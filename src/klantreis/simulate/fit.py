@@ -70,10 +70,12 @@ def aggregates(
         e = e.mutate(grp=e.grp.fill_null(""))
     else:
         e = e.mutate(grp=ibis.literal(""))
+    from klantreis.analytics._time import seconds_between  # exact UTC seconds on any backend
+
     w = ibis.window(group_by=e.customer_id, order_by=[e.timestamp, e.event_id])
     e = e.mutate(
         nxt=e.touchpoint.lead().over(w),
-        gap=(e.timestamp.lead().over(w).epoch_seconds() - e.timestamp.epoch_seconds()),
+        gap=seconds_between(e.timestamp.lead().over(w), e.timestamp),
         prev=e.touchpoint.lag().over(w).fill_null(_START),
         rn=ibis.row_number().over(w),
     )

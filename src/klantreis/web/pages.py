@@ -95,25 +95,9 @@ def _persona(journey: Journey, query: Query) -> str | None:
     return _choice("persona", query.get("persona"), [p.key for p in journey.personas], None)
 
 
-def _resolve_analytics() -> None:
-    """Work around a name clash in ``klantreis.analytics``: once a submodule such as
-    ``analytics.funnel`` is imported, the package attribute ``funnel`` is that module
-    and the lazy ``__getattr__`` never runs, so ``from klantreis.analytics import
-    funnel`` (as ``run_all`` does) gets the module. Resolving every lazy name once
-    through ``__getattr__`` binds the functions. (Reported to the lead.)"""
-    import klantreis.analytics as analytics
-
-    for name in getattr(analytics, "_EXPORTS", {}):
-        if not callable(analytics.__dict__.get(name)) or isinstance(
-            analytics.__dict__.get(name), type(analytics)
-        ):
-            analytics.__getattr__(name)
-
-
 def _overview(state: AppState, journey: Journey, persona: str | None) -> Any:
-    from klantreis.analytics.overview import run_all
+    from klantreis.analytics import run_all
 
-    _resolve_analytics()
     ws = state.workspace()
     return state.cached(
         ("overview", journey.key, persona),

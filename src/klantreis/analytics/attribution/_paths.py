@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from klantreis.analytics._time import epoch_micros
+
 if TYPE_CHECKING:
     import ibis
     import pandas as pd
@@ -139,22 +141,6 @@ def decode_paths(strings: list[str], keys_by_code: int) -> tuple[np.ndarray, np.
     return tokens, offsets
 
 
-def _epoch_us(ts: ibis.Value, backend: str) -> ibis.Value:
-    """Microseconds since 1970 (UTC) of a UTC timestamp.
-
-    On DuckDB the builtin ``epoch_us`` is used (``date_diff`` on TIMESTAMPTZ goes
-    through the ICU calendar and is 10x slower); elsewhere Ibis' ``delta``.
-    """
-    import ibis
-
-    if backend == "duckdb":
-        from klantreis.analytics.attribution._udf import epoch_us
-
-        return epoch_us(ts)
-    epoch = ibis.timestamp("1970-01-01 00:00:00", timezone="UTC")
-    return ts.delta(epoch, unit="microsecond")
-
-
 def _char_column(events: ibis.Table, column: str, keys: list[str]) -> ibis.Value:
     """The one-character code of each event's key (SKIP_MARK when null or unknown)."""
     mapping = {k: key_char(i) for i, k in enumerate(keys)}
@@ -167,14 +153,13 @@ def customer_lists(
     column: str,
     keys: list[str],
     conversion: list[str],
-    backend: str,
 ) -> ibis.Table:
     """Per customer: ``evs`` (sorted structs t, e, c, v), ``ct`` (first conversion), ``last``."""
     import ibis
 
     ev = events.filter(events.timestamp.notnull())
     is_conv = ev.touchpoint.isin(conversion).fill_null(False)
-    t = _epoch_us(ev.timestamp, backend)
+    t = epoch_micros(ev.timestamp)
     char = ibis.ifelse(is_conv, CONV_MARK, _char_column(ev, column, keys))
     item = ibis.struct({"t": t, "e": ev.event_id, "c": char, "v": ev.value})
     return ev.group_by("customer_id").aggregate(
@@ -304,9 +289,8 @@ def build_paths(
     import time
 
     started = time.perf_counter()
-    backend = getattr(con, "name", "")
     lookback_us = None if lookback_s is None else round(lookback_s * 1_000_000)
-    cu = customer_lists(events, column=column, keys=keys, conversion=conversion, backend=backend)
+    cu = customer_lists(events, column=column, keys=keys, conversion=conversion)
     sg = segments_repeat(cu, lookback_us) if repeat else segments_first(cu, lookback_us)
     counts, sql = _execute(path_counts(sg), con)
     decay = None
@@ -314,7 +298,7 @@ def build_paths(
         # only customers who convert matter here: a semi-join keeps the second pass small
         buyers = events.filter(events.touchpoint.isin(conversion)).select("customer_id")
         only = events.filter(events.customer_id.isin(buyers.customer_id))
-        cu2 = customer_lists(only, column=column, keys=keys, conversion=conversion, backend=backend)
+        cu2 = customer_lists(only, column=column, keys=keys, conversion=conversion)
         sg2 = segments_repeat(cu2, lookback_us) if repeat else segments_first(cu2, lookback_us)
         dframe, _ = _execute(decay_credit(sg2, lookback_us, half_life_s, repeat), con)
         conv_credit = np.zeros(len(keys))
