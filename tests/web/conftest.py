@@ -151,10 +151,8 @@ def expected(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from klantreis.analytics.overview import run_all
     from klantreis.render import map_metrics_from_results
     from klantreis.store import open_workspace
-    from klantreis.web.pages import _resolve_analytics
 
     folder = fitness_workspace(tmp_path_factory.mktemp("web") / "ws")
-    _resolve_analytics()
     with open_workspace(folder) as ws:
         journey = ws.journey("fitness")
         overview = run_all(ws, journey="fitness")
