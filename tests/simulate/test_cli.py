@@ -132,5 +132,8 @@ def test_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", str(folder), "--customers", "1500"]) == 0
     text = capsys.readouterr().out
     assert "1.500 klanten gesimuleerd" in text and "whatif" in text and "Klaar in" in text
+    report = (folder / "rapport.html").read_text(encoding="utf-8")
+    assert "Belangrijkste bevindingen" in report and "Klantreiskaart" in report
+    assert "Proefles" in report and "<script src=" not in report  # plotly.js inline
     assert main(["demo", str(folder), "--customers", "1500"]) == 0
     assert "niet opnieuw gesimuleerd" in capsys.readouterr().out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -90,59 +90,33 @@ def prepare(folder: Path, *, customers: int = DEMO_CUSTOMERS, seed: int = DEMO_S
     return ws
 
 
-def analyses(ws: Workspace, *, whatif_customers: int = 10_000) -> list[tuple[str, Any]]:
-    """The analyses the demo shows, in order: (name, function of the workspace -> Result).
+#: The results the demo prints in the terminal (all of them go into the report).
+PRINTED = ("phase_funnel", "dropoff", "nps", "gap", "whatif")
 
-    Analyses that do not exist yet in this build are left out.
-    """
-    lang = ws.settings.language
-    steps: list[tuple[str, Any]] = []
-    try:
-        from klantreis.analytics.funnel import phase_funnel
 
-        steps.append(("funnel", lambda: phase_funnel(ws, window="60d", lang=lang)))
-        steps.append(
-            ("funnel_persona", lambda: phase_funnel(ws, window="60d", by="persona", lang=lang))
-        )
-    except ImportError:
-        pass
-    try:
-        from klantreis.analytics.experience import experience
-
-        steps.append(("nps", lambda: experience(ws, "nps", by="persona")))
-        steps.append(("csat", lambda: experience(ws, "csat", by="touchpoint")))
-    except ImportError:
-        pass
-    try:
-        from klantreis.analytics.gap import gap
-
-        steps.append(("gap", lambda: gap(ws, "csat")))
-    except ImportError:
-        pass
+def run_analyses(ws: Workspace, *, whatif_customers: int = 10_000) -> Path:
+    """Run every analysis (``run_all`` plus the what-if ranking), print the main tables and
+    write the report to ``<workspace>/rapport.html``; return its path."""
+    from klantreis.analytics import run_all
+    from klantreis.i18n import t
+    from klantreis.render import build_report, write_report
     from klantreis.simulate.whatif import rank
 
-    steps.append(
-        (
-            "whatif",
-            lambda: rank(
-                ws.journey(), customers=whatif_customers, runs=3, seed=DEMO_SEED, lang=lang
-            ),
-        )
-    )
-    return steps
-
-
-def run_analyses(ws: Workspace, *, whatif_customers: int = 10_000) -> None:
-    """Run every analysis of :func:`analyses` and print its table (the report goes here)."""
-    from klantreis.errors import KlantreisError
-    from klantreis.i18n import t
-
     lang = ws.settings.language
-    for name, run in analyses(ws, whatif_customers=whatif_customers):
-        try:
-            result = run()
-        except (KlantreisError, NotImplementedError) as exc:
-            console.print(t("demo.skipped", lang, name=name, reason=str(exc)), style="dim")
-            continue
-        console.print()
-        print_result(result, OutputFormat.table)
+    journey = ws.journey()
+    results = run_all(ws, window="60d", seed=DEMO_SEED)
+    results.run(
+        "whatif",
+        lambda: rank(journey, customers=whatif_customers, runs=3, seed=DEMO_SEED, lang=lang),
+    )
+    for name in PRINTED:
+        if name in results:
+            console.print()
+            print_result(results[name], OutputFormat.table)
+    for name, reason in results.skipped.items():
+        console.print(t("demo.skipped", lang, name=name, reason=reason), style="dim")
+    html = build_report(journey, results, lang=lang)
+    path = write_report(html, ws.path / ("rapport.html" if lang == "nl" else "report.html"))
+    console.print()
+    console.print(t("demo.report", lang, path=str(path)))
+    return path
