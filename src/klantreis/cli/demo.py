@@ -71,22 +71,9 @@ def prepare(folder: Path, *, customers: int = DEMO_CUSTOMERS, seed: int = DEMO_S
         ws.journey(), customers, seed=seed, timezone=ws.settings.timezone, start="2026-01-01"
     )
     sim.ingest(ws)
-    s = sim.summary()
-    rate = s["converted"] / s["customers"] if s["customers"] else 0.0
-    from klantreis.i18n import format_percent
+    from klantreis.cli.simulate import print_summary
 
-    console.print(
-        t(
-            "simulate.summary",
-            lang,
-            customers=format_number(s["customers"], lang),
-            events=format_number(s["events"], lang),
-            feedback=format_number(s["feedback"], lang),
-            converted=format_number(s["converted"], lang),
-            rate=format_percent(rate, lang),
-            revenue=format_number(s["revenue"], lang, digits=0),
-        )
-    )
+    print_summary(sim.summary(), lang)
     return ws
 
 

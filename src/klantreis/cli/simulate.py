@@ -77,7 +77,7 @@ def simulate(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Let the personas walk the journey: simulated events, feedback and customers."""
-    from klantreis.i18n import format_number, format_percent, t
+    from klantreis.i18n import t
     from klantreis.simulate import simulate as run
 
     ws = workspace(workspace_dir)
@@ -103,19 +103,7 @@ def simulate(
     if fmt == OutputFormat.json:
         print_json(summary)
         return
-    rate = summary["converted"] / summary["customers"] if summary["customers"] else 0.0
-    console.print(
-        t(
-            "simulate.summary",
-            lang,
-            customers=format_number(summary["customers"], lang),
-            events=format_number(summary["events"], lang),
-            feedback=format_number(summary["feedback"], lang),
-            converted=format_number(summary["converted"], lang),
-            rate=format_percent(rate, lang),
-            revenue=format_number(summary["revenue"], lang, digits=0),
-        )
-    )
+    print_summary(summary, lang)
     for kind, path in summary.get("files", {}).items():
         console.print(t("simulate.written", lang, kind=kind, path=path))
     for kind, info in summary.get("ingested", {}).items():
@@ -256,3 +244,22 @@ def whatif(
             scenario = journey_model(j, state="to-be")
         result = w.whatif(j, changes, scenario=scenario, **common)
     print_result(result, fmt)
+
+
+def print_summary(summary: dict[str, Any], lang: str) -> None:
+    """One line: customers, events, feedback, conversions (rate) and revenue simulated."""
+    from klantreis.i18n import format_number, format_percent, t
+
+    rate = summary["converted"] / summary["customers"] if summary["customers"] else 0.0
+    console.print(
+        t(
+            "simulate.summary",
+            lang,
+            customers=format_number(summary["customers"], lang),
+            events=format_number(summary["events"], lang),
+            feedback=format_number(summary["feedback"], lang),
+            converted=format_number(summary["converted"], lang),
+            rate=format_percent(rate, lang),
+            revenue=format_number(summary["revenue"], lang, digits=0),
+        )
+    )

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from klantreis.errors import MappingError, did_you_mean
+from klantreis.model.journey import EventMatch
 from klantreis.store.readers import ReadOptions
 
 __all__ = ["ROLES", "EventRule", "Mapping", "load_mapping", "resolve_columns"]
@@ -72,27 +73,17 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class EventRule(_Model):
-    """A raw event name (exact, glob or regex; optional property condition) -> touchpoint."""
+class EventRule(EventMatch):
+    """A raw event name (exact, glob or regex; optional property condition) -> touchpoint.
 
-    name: str | None = None
-    glob: str | None = None
-    regex: str | None = None
-    where: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    The matching part is the journey's own :class:`~klantreis.model.EventMatch`, so a
+    rule in a mapping file and a touchpoint's ``events:`` entry mean the same thing.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     touchpoint: str
     channel: str | None = None
-
-    @field_validator("regex")
-    @classmethod
-    def _compiles(cls, v: str | None) -> str | None:
-        if v is not None:
-            import re
-
-            try:
-                re.compile(v)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
-        return v
 
     def pattern(self) -> tuple[str, str]:
         kinds = [
