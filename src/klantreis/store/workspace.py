@@ -195,6 +195,10 @@ class Workspace:
 
         base = self.table(name)
         ids = self.table("identities")
+        if int(ids.count().execute()) == 0:
+            # Nothing to stitch: skip the join (it sits under every window over all
+            # events; about 0.4 s on 10M). A view keeps each call its own relation.
+            return base.view()
         links = ids.select(_alias_id=ids.alias_id, _linked_id=ids.customer_id)
         joined = base.left_join(links, base.customer_id == links._alias_id)
         return joined.select(
