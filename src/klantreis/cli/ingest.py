@@ -216,24 +216,9 @@ def forget(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Erase every row of one customer (all tables, identities included)."""
-    from klantreis.i18n import t
 
     ws = workspace(workspace_dir)
-    counts = ws.forget(customer_id)
-    if fmt == OutputFormat.json:
-        from klantreis.cli._common import print_json
-
-        print_json({"removed": counts, "total": sum(counts.values())})
-        return
-    detail = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
-    console.print(
-        t(
-            "store.forget.done",
-            ws.settings.language,
-            total=sum(counts.values()),
-            detail=detail or "-",
-        )
-    )
+    _print_removed(ws.forget(customer_id), fmt, "store.forget.done", ws.settings.language)
 
 
 @app.command()
@@ -245,25 +230,25 @@ def prune(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Delete events and feedback older than a retention period."""
-    from klantreis.i18n import t
 
     ws = workspace(workspace_dir)
     counts = ws.prune(older_than)
-    if fmt == OutputFormat.json:
-        from klantreis.cli._common import print_json
+    _print_removed(counts, fmt, "store.prune.done", ws.settings.language, age=older_than)
 
-        print_json({"removed": counts, "total": sum(counts.values())})
+
+def _print_removed(
+    counts: dict[str, int], fmt: OutputFormat, message: str, lang: str, **params: str
+) -> None:
+    """Rows removed per table: as JSON, or one line in the workspace's language."""
+    from klantreis.cli._common import print_json
+    from klantreis.i18n import t
+
+    total = sum(counts.values())
+    if fmt == OutputFormat.json:
+        print_json({"removed": counts, "total": total})
         return
-    detail = ", ".join(f"{k} {v}" for k, v in counts.items())
-    console.print(
-        t(
-            "store.prune.done",
-            ws.settings.language,
-            total=sum(counts.values()),
-            age=older_than,
-            detail=detail,
-        )
-    )
+    detail = ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "-"
+    console.print(t(message, lang, total=total, detail=detail, **params))
 
 
 @app.command()
