@@ -53,7 +53,7 @@ def synthetic_results() -> dict:
     import numpy as np
     import pandas as pd
 
-    from klantreis.analytics._result import Result
+    from klantreis.result import Result
 
     rng = np.random.default_rng(1)
     customers = np.sort(rng.integers(1000, 1_000_000, size=20))[::-1]

@@ -28,6 +28,19 @@ def test_import_does_not_load_web_or_cli_frameworks() -> None:
     assert run_python(code) == "[]"
 
 
+def test_simulate_depends_on_the_model_only() -> None:
+    """The layering rule: simulation (what-if included) loads no store, analytics,
+    render, web or CLI module of Klantreis."""
+    code = (
+        "import sys\n"
+        "import klantreis.simulate, klantreis.simulate.whatif, klantreis.simulate.run\n"
+        "stages = ('store', 'analytics', 'render', 'web', 'cli')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[:2] in "
+        "[['klantreis', s] for s in stages]))"
+    )
+    assert run_python(code) == "[]"
+
+
 def test_all_is_sorted_and_resolves() -> None:
     assert klantreis.__all__ == sorted(klantreis.__all__)
     assert len(set(klantreis.__all__)) == len(klantreis.__all__)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from klantreis.analytics._result import Result
+from klantreis.result import Result
 
 
 class FixedFigureResult(Result):

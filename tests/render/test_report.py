@@ -8,9 +8,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from klantreis.analytics._result import Result
 from klantreis.render import build_report, find_all, map_metrics_from_results
 from klantreis.render.metrics import TouchpointMetrics
+from klantreis.result import Result
 from tests.render import _results as R
 from tests.render._journeys import XSS, fitness
 

@@ -31,8 +31,8 @@ def _local(requests: list[str], base: str) -> list[str]:
 
 
 def test_map_and_report_in_chromium(site: Served, monkeypatch: pytest.MonkeyPatch) -> None:
-    from klantreis.analytics._result import Result
     from klantreis.render._browser import Browser
+    from klantreis.result import Result
     from tests.web.test_pages import _fake_figure
 
     monkeypatch.setattr(Result, "figure", _fake_figure)

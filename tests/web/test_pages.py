@@ -188,7 +188,7 @@ def _fake_figure(result: Any, **options: Any) -> Any:
 def test_funnel_chart_is_embedded_safely(site: Served, monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 
-    from klantreis.analytics._result import Result
+    from klantreis.result import Result
 
     monkeypatch.setattr(Result, "figure", _fake_figure)
     query = "?steps=website&steps=trial_lesson&steps=contract_signed&window=7d"

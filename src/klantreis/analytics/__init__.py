@@ -7,7 +7,6 @@ imported here eagerly on purpose: several share their module's name (``funnel`` 
 the function rather than the module once the module is loaded.
 """
 
-from klantreis.analytics._result import SQL, Result, execute
 from klantreis.analytics.attribution import attribution
 from klantreis.analytics.compare import compare
 from klantreis.analytics.drivers import drivers
@@ -22,6 +21,7 @@ from klantreis.analytics.retention import retention
 from klantreis.analytics.scope import scoped
 from klantreis.analytics.timing import timing
 from klantreis.analytics.transitions import transitions
+from klantreis.result import SQL, Result, execute
 
 __all__ = [
     "SQL",

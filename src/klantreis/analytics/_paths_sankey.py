@@ -30,8 +30,8 @@ from klantreis.analytics._paths_common import (
     journey_of,
     placed_events,
 )
-from klantreis.analytics._result import Result, execute
 from klantreis.errors import InvalidSpec
+from klantreis.result import Result, execute
 
 if TYPE_CHECKING:
     import ibis

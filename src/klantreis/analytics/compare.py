@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from klantreis.analytics._result import Result
 from klantreis.analytics._stats import holm, two_proportion_test
 from klantreis.analytics.scope import journey_of, scoped
 from klantreis.errors import InvalidSpec
+from klantreis.result import Result
 
 __all__ = ["compare", "proportion_tests"]
 
@@ -81,7 +81,7 @@ def _resolve(analytic: str | Callable[..., Result]) -> tuple[str, Callable[..., 
 
 
 def _groups(ws: Any, by: str, journey: str | None) -> list[str]:
-    from klantreis.analytics._result import execute
+    from klantreis.result import execute
 
     cust = ws.customers
     values, _, _ = execute(

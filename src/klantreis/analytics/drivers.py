@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from klantreis.analytics._result import Result, execute
 from klantreis.analytics._stats import Z95, holm, odds_ratio
 from klantreis.analytics.scope import (
     events_of,
@@ -34,6 +33,7 @@ from klantreis.analytics.scope import (
     touchpoint_frame,
 )
 from klantreis.errors import InvalidSpec
+from klantreis.result import Result, execute
 
 __all__ = ["FEATURES", "OUTCOMES", "drivers"]
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from klantreis.analytics._result import Result, execute
 from klantreis.analytics._stats import mean_interval, nps_interval, wilson
 from klantreis.analytics.scope import (
     UNMAPPED,
@@ -33,6 +32,7 @@ from klantreis.analytics.scope import (
     touchpoint_table,
 )
 from klantreis.errors import InvalidSpec
+from klantreis.result import Result, execute
 
 __all__ = ["BYS", "METRICS", "ambassadors", "experience", "experience_expr"]
 

@@ -16,8 +16,8 @@ import ibis
 
 from klantreis.analytics._funnel_engine import attempts
 from klantreis.analytics._funnel_spec import FunnelSpec, build_spec
-from klantreis.analytics._result import Result, execute
 from klantreis.errors import InvalidSpec, UnknownKey
+from klantreis.result import Result, execute
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from klantreis.analytics._result import Result, execute
 from klantreis.analytics.scope import events_of, feedback_of, journey_of, touchpoint_frame
 from klantreis.errors import InvalidSpec
+from klantreis.result import Result, execute
 
 __all__ = ["GAP_METRICS", "gap"]
 

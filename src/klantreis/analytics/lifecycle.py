@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from klantreis.analytics._result import Result, execute
 from klantreis.analytics.scope import (
     check_period,
     events_of,
@@ -36,6 +35,7 @@ from klantreis.analytics.scope import (
     touchpoint_frame,
 )
 from klantreis.errors import InvalidSpec
+from klantreis.result import Result, execute
 from klantreis.units import parse_duration
 
 __all__ = ["STATUSES", "churn", "lifecycle"]

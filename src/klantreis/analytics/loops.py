@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from klantreis.analytics._result import Result, execute
 from klantreis.analytics._stats import wilson
 from klantreis.analytics.scope import (
     events_of,
@@ -30,6 +29,7 @@ from klantreis.analytics.scope import (
     touchpoint_table,
 )
 from klantreis.errors import InvalidSpec
+from klantreis.result import Result, execute
 
 __all__ = ["LOOPS", "loops", "repeat_purchase"]
 

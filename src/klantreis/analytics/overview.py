@@ -18,8 +18,8 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from klantreis.analytics._result import Result
 from klantreis.errors import KlantreisError
+from klantreis.result import Result
 
 __all__ = ["Overview", "main_path", "run_all"]
 

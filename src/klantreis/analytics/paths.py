@@ -33,8 +33,8 @@ from klantreis.analytics._paths_common import (
     mapped_flags,
     placed_events,
 )
-from klantreis.analytics._result import Result, execute
 from klantreis.errors import InvalidSpec
+from klantreis.result import Result, execute
 
 if TYPE_CHECKING:
     import ibis

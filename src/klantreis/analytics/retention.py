@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from klantreis.analytics._result import Result, execute
 from klantreis.analytics.scope import (
     check_period,
     events_of,
@@ -30,6 +29,7 @@ from klantreis.analytics.scope import (
     period_start,
 )
 from klantreis.errors import InvalidSpec, UnknownKey
+from klantreis.result import Result, execute
 
 __all__ = ["RetentionSpec", "retention", "retention_expr"]
 

@@ -280,7 +280,7 @@ def local_clock(ws: Any, table: Any, column: str = "timestamp") -> Any:
     """
     import ibis
 
-    from klantreis.analytics._result import execute
+    from klantreis.result import execute
 
     if getattr(ws.con, "name", "") != "duckdb":
         return None

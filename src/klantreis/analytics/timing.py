@@ -39,9 +39,9 @@ from klantreis.analytics._paths_common import (
     journey_of,
     placed_events,
 )
-from klantreis.analytics._result import Result, execute
 from klantreis.analytics._time import seconds_between
 from klantreis.errors import InvalidSpec
+from klantreis.result import Result, execute
 
 if TYPE_CHECKING:
     import ibis

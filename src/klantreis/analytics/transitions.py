@@ -31,8 +31,8 @@ from klantreis.analytics._paths_common import (
     mapped_flags,
     placed_events,
 )
-from klantreis.analytics._result import Result, execute
 from klantreis.analytics._time import seconds_between
+from klantreis.result import Result, execute
 
 if TYPE_CHECKING:
     import ibis

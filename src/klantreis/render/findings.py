@@ -4,7 +4,7 @@ Each finder takes the journey, the results and the language, and returns a
 :class:`Finding` (a title and sentences) or None when the results it needs are absent.
 
     >>> import pandas as pd
-    >>> from klantreis.analytics._result import Result
+    >>> from klantreis.result import Result
     >>> from klantreis.model import Journey
     >>> table = pd.DataFrame({"step": [1, 2, 3], "name": ["a", "b", "c"],
     ...                       "customers": [100, 40, 30]})

@@ -45,8 +45,8 @@ from klantreis.simulate.run import as_model
 from klantreis.units import parse_duration
 
 if TYPE_CHECKING:
-    from klantreis.analytics._result import Result
     from klantreis.model.journey import Journey
+    from klantreis.result import Result
 
 __all__ = [
     "OUTCOMES",
@@ -407,8 +407,8 @@ def whatif(
     """
     import pandas as pd
 
-    from klantreis.analytics._result import Result
     from klantreis.i18n import t
+    from klantreis.result import Result
 
     changes = [changes] if isinstance(changes, Change) else list(changes)
     model = as_model(journey).only(persona)
@@ -460,8 +460,8 @@ def rank(
     """
     import pandas as pd
 
-    from klantreis.analytics._result import Result
     from klantreis.i18n import t
+    from klantreis.result import Result
 
     if metric not in OUTCOMES:
         raise InvalidSpec("metric", "unknown outcome", value=metric, allowed=OUTCOMES)

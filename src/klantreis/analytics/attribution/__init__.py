@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from klantreis.analytics._result import Result
 from klantreis.errors import InvalidSpec, UnknownKey
+from klantreis.result import Result
 from klantreis.units import parse_duration
 
 __all__ = ["MODELS", "AttributionSpec", "attribute_paths", "attribution"]

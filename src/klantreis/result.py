@@ -1,4 +1,8 @@
-"""What every analytic returns: a small DataFrame plus the definition that made it.
+"""What every analytic (and the what-if simulation) returns: a small DataFrame plus the
+definition that made it.
+
+This module sits below every stage and imports nothing of Klantreis, so ``simulate``
+can return results without depending on ``analytics``.
 
 Spec -> expression -> result: each analytic validates a frozen spec, builds an Ibis
 expression from the workspace's tables, executes it on the workspace's backend and
