@@ -21,10 +21,8 @@ import contextlib
 import io
 import resource
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -32,17 +30,9 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
 from _data import bench_workspace, events_parquet  # noqa: E402
+from _timing import timed  # noqa: E402
 
 CONVERSION = "tp19"
-
-
-def timed(fn, runs: int):
-    times, out = [], None
-    for _ in range(runs):
-        started = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), out
 
 
 def open_bench(n: int):

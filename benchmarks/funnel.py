@@ -15,8 +15,6 @@ the klantreis runs (before any peer loads the data into pandas).
 from __future__ import annotations
 
 import os
-import resource
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -26,24 +24,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _data import bench_workspace, events_parquet  # noqa: E402
+from _timing import peak_gb, timed  # noqa: E402
 
 REPEAT = 3  # shared definition, beside every peer
 REPEAT_FULL = int(os.environ.get("FUNNEL_BENCH_REPEAT_FULL", "1"))  # full-definition runs
 STEPS5 = ["tp00", "tp02", "tp04", "tp06", "tp08"]
 STEPS20 = [f"tp{i:02d}" for i in range(20)]
-
-
-def timed(fn, repeat: int = REPEAT) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
-
-
-def peak_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 
 
 def klantreis_runs(n: int) -> dict[str, tuple[float, list[int]]]:
@@ -120,14 +106,18 @@ def main() -> None:
     peers: dict[str, tuple[float, list[int]]] = {}
     con = duckdb.connect()
     params = [str(path), *STEPS5, *STEPS5]
-    peers["plain DuckDB SQL"] = timed(lambda: list(con.execute(DUCKDB_SQL, params).fetchone()))
+    peers["plain DuckDB SQL"] = timed(
+        lambda: list(con.execute(DUCKDB_SQL, params).fetchone()), REPEAT
+    )
 
     df = pd.read_parquet(path, columns=["event_id", "customer_id", "timestamp", "touchpoint"])
     t = time.perf_counter()
     df = df.sort_values(["customer_id", "timestamp", "event_id"], kind="stable", ignore_index=True)
     df["idx"] = range(len(df))
     prep = time.perf_counter() - t
-    peers[f"plain pandas (after a sort of {prep:.1f} s)"] = timed(lambda: pandas_funnel(df, STEPS5))
+    peers[f"plain pandas (after a sort of {prep:.1f} s)"] = timed(
+        lambda: pandas_funnel(df, STEPS5), REPEAT
+    )
 
     try:
         from retentioneering.eventstream import Eventstream
@@ -142,7 +132,7 @@ def main() -> None:
             schema={"path_cols": ["user_id"], "event_col": "event", "timestamp_col": "timestamp"},
         )
         prep = time.perf_counter() - t
-        seconds, data = timed(lambda: stream.funnel_data(steps=STEPS5))
+        seconds, data = timed(lambda: stream.funnel_data(steps=STEPS5), REPEAT)
         counts = [s["unique_paths"] for s in data["steps"]]
         peers[f"retentioneering funnel (after {prep:.1f} s building the stream)"] = (
             seconds,

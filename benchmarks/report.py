@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _data import TOUCHPOINTS, bench_workspace  # noqa: E402
+from _timing import timed  # noqa: E402
 
 
 def bench_journey():
@@ -129,15 +130,6 @@ def synthetic_results() -> dict:
     }
 
 
-def median_time(fn, runs: int) -> tuple[float, object]:
-    times, value = [], None
-    for _ in range(runs):
-        started = time.perf_counter()
-        value = fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), value
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("customers", nargs="?", type=int, default=1_000_000)
@@ -169,7 +161,7 @@ def main() -> None:
             finally:
                 ws.close()
 
-        analyses_s, results = median_time(analyses, args.runs)
+        analyses_s, results = timed(analyses, args.runs)
         print(f"analyses (run_all): {analyses_s:.2f} s, {len(results)} results")
 
     def render(res: dict) -> float:
@@ -177,12 +169,12 @@ def main() -> None:
         (out / "report.html").write_text(html, encoding="utf-8")
         return len(html.encode())
 
-    render_s, size = median_time(lambda: render(results), args.runs)
+    render_s, size = timed(lambda: render(results), args.runs)
     print(
         f"rendering + writing ({len(results)} results): {render_s:.2f} s, file {size / 1e6:.2f} MB"
     )
     if not results:
-        synth_s, synth_size = median_time(lambda: render(synthetic_results()), args.runs)
+        synth_s, synth_size = timed(lambda: render(synthetic_results()), args.runs)
         print(
             f"rendering synthetic results (5 results, 20 touchpoints): {synth_s:.2f} s, "
             f"file {synth_size / 1e6:.2f} MB"

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -31,6 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _data import SEED, TOUCHPOINTS, bench_workspace, events_parquet
+from _timing import fmt, peak_gb, timed_runs
 
 RETENTION_SQL = """
 WITH e AS (SELECT customer_id, CAST(timestamp AS DATE) AS d FROM events),
@@ -94,23 +93,6 @@ class BenchWorkspace:
         return self._ws.con.table("bench_feedback")
 
 
-def timed(fn: Any, runs: int) -> tuple[float, list[float], Any]:
-    times, out = [], None
-    for _ in range(runs):
-        started = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), times, out
-
-
-def peak_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB -> GiB
-
-
-def fmt(times: list[float]) -> str:
-    return "[" + ", ".join(f"{t:.2f}" for t in times) + "]"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -137,16 +119,18 @@ def main() -> None:
     )
 
     retention(bws, period="day", periods=30)  # warm-up (connection, catalog)
-    r_med, r_times, r_result = timed(lambda: retention(bws, period="day", periods=30), args.runs)
+    r_med, r_times, r_result = timed_runs(
+        lambda: retention(bws, period="day", periods=30), args.runs
+    )
     experience(bws, "nps", "touchpoint")
-    n_med, n_times, n_result = timed(lambda: experience(bws, "nps", "touchpoint"), args.runs)
+    n_med, n_times, n_result = timed_runs(lambda: experience(bws, "nps", "touchpoint"), args.runs)
     k_peak = peak_gb()
     print(f"klantreis retention 30d  median {r_med:6.2f} s  runs {fmt(r_times)}  (goal <= 2 s)")
     print(f"klantreis NPS/touchpoint median {n_med:6.2f} s  runs {fmt(n_times)}  (goal <= 0.5 s)")
     print(f"klantreis peak RSS {k_peak:.2f} GB (goal < 4 GB)")
 
-    d_med, d_times, d_out = timed(lambda: raw.execute(RETENTION_SQL).fetch_df(), args.runs)
-    dn_med, dn_times, dn_out = timed(lambda: raw.execute(NPS_SQL).fetch_df(), args.runs)
+    d_med, d_times, d_out = timed_runs(lambda: raw.execute(RETENTION_SQL).fetch_df(), args.runs)
+    dn_med, dn_times, dn_out = timed_runs(lambda: raw.execute(NPS_SQL).fetch_df(), args.runs)
     print(f"plain DuckDB retention   median {d_med:6.2f} s  runs {fmt(d_times)}")
     print(f"plain DuckDB NPS         median {dn_med:6.2f} s  runs {fmt(dn_times)}")
 
@@ -188,8 +172,8 @@ def main() -> None:
         out["nps"] = 100.0 * (out.p - out.d) / out.n
         return out
 
-    p_med, p_times, p_out = timed(pandas_retention, min(args.runs, 3))
-    pn_med, pn_times, _ = timed(pandas_nps, args.runs)
+    p_med, p_times, p_out = timed_runs(pandas_retention, min(args.runs, 3))
+    pn_med, pn_times, _ = timed_runs(pandas_nps, args.runs)
     assert int(p_out.retained.sum()) == k_retained
     print(f"pandas retention         median {p_med:6.2f} s  runs {fmt(p_times)}")
     print(f"pandas NPS               median {pn_med:6.2f} s  runs {fmt(pn_times)}")

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -29,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("RETENTIONEERING_NO_TRACK", "1")
 
 from _data import bench_workspace, events_parquet
+from _timing import fmt, peak_gb, timed_runs
 
 PLAIN_SQL = """
 WITH s AS (
@@ -42,23 +41,6 @@ SELECT src, tgt, count(*) AS transitions, count(DISTINCT customer_id) AS custome
        quantile_cont(gap, [0.5, 0.9]) AS q
 FROM s WHERE tgt IS NOT NULL GROUP BY ALL
 """
-
-
-def timed(fn, runs: int) -> tuple[float, list[float], object]:
-    times, out = [], None
-    for _ in range(runs):
-        started = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), times, out
-
-
-def peak_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB -> GiB
-
-
-def fmt(times: list[float]) -> str:
-    return "[" + ", ".join(f"{t:.2f}" for t in times) + "]"
 
 
 def main() -> None:
@@ -78,7 +60,7 @@ def main() -> None:
     n_events = ws.con.con.execute("SELECT count(*) FROM events").fetchone()[0]
     print(f"data: {n_events:,} events, {args.customers:,} customers; cores: {os.cpu_count()}")
     transitions(ws)  # warm-up (connection, catalog)
-    k_med, k_times, result = timed(lambda: transitions(ws), args.runs)
+    k_med, k_times, result = timed_runs(lambda: transitions(ws), args.runs)
     k_peak = peak_gb()
     print(
         f"klantreis transitions    median {k_med:6.2f} s  runs {fmt(k_times)}"
@@ -86,7 +68,7 @@ def main() -> None:
     )
     rows: dict[str, float] = {}
 
-    d_med, d_times, _ = timed(lambda: ws.con.con.execute(PLAIN_SQL).fetchall(), args.runs)
+    d_med, d_times, _ = timed_runs(lambda: ws.con.con.execute(PLAIN_SQL).fetchall(), args.runs)
     rows["plain DuckDB window query"] = d_med
     print(f"plain DuckDB window SQL  median {d_med:6.2f} s  runs {fmt(d_times)}")
     ws.close()
@@ -124,7 +106,7 @@ def main() -> None:
 
     if "pandas" not in args.skip:
         runs = args.runs if not rows or min(rows.values()) < 10 else args.slow_runs
-        p_med, p_times, _ = timed(pandas_transitions, min(runs, 3))
+        p_med, p_times, _ = timed_runs(pandas_transitions, min(runs, 3))
         rows["pandas sort + groupby"] = p_med
         print(f"pandas sort + groupby    median {p_med:6.2f} s  runs {fmt(p_times)}")
 
@@ -132,7 +114,7 @@ def main() -> None:
         import pm4py
 
         ordered = df.sort_values(["customer_id", "timestamp", "event_id"], kind="stable")
-        m_med, m_times, dfg = timed(
+        m_med, m_times, dfg = timed_runs(
             lambda: pm4py.discover_dfg(
                 ordered,
                 case_id_key="customer_id",
@@ -169,8 +151,8 @@ def main() -> None:
             "event_col": "touchpoint",
             "timestamp_col": "timestamp",
         }
-        b_med, b_times, stream = timed(lambda: Eventstream(df, schema=schema), args.slow_runs)
-        r_med, r_times, _ = timed(
+        b_med, b_times, stream = timed_runs(lambda: Eventstream(df, schema=schema), args.slow_runs)
+        r_med, r_times, _ = timed_runs(
             lambda: stream.transition_graph_data(edge_weight="count"), args.slow_runs
         )
         rows["retentioneering transition_graph_data"] = r_med
