@@ -86,6 +86,16 @@ def _states_at(model: JourneyModel, tp: str) -> list[np.ndarray]:
     return [g.walk.state_touchpoint == t for g in model.groups]
 
 
+def _edit_walks(model: JourneyModel, tp: str, edit: Any) -> JourneyModel:
+    """A model whose every group's walk has ``edit(walk, at)`` applied, where ``at`` marks
+    the walk states at touchpoint ``tp``; ``edit`` returns the changed walk fields."""
+    groups = tuple(
+        g.replace(walk=g.walk.replace(**edit(g.walk, at)))
+        for g, at in zip(model.groups, _states_at(model, tp), strict=True)
+    )
+    return model.replace(groups=groups)
+
+
 @dataclass(frozen=True)
 class ReduceLeaving(Change):
     touchpoint: str
@@ -98,17 +108,16 @@ class ReduceLeaving(Change):
         return f"{self.touchpoint}: {self.by:.0%} less leaving"
 
     def apply(self, model: JourneyModel) -> JourneyModel:
-        groups = []
-        for g, at in zip(model.groups, _states_at(model, self.touchpoint), strict=True):
-            moves = g.walk.moves.copy()
+        def edit(walk: Any, at: np.ndarray) -> dict[str, Any]:
+            moves = walk.moves.copy()
             rows = moves[at]
             total = rows.sum(axis=1, keepdims=True)
             leave = np.clip(1.0 - total, 0.0, 1.0)
-            extra = leave * self.by
             scaled = np.divide(rows, total, out=np.zeros_like(rows), where=total > 0)
-            moves[at] = rows + extra * scaled
-            groups.append(g.replace(walk=g.walk.replace(moves=moves)))
-        return model.replace(groups=tuple(groups))
+            moves[at] = rows + leave * self.by * scaled
+            return {"moves": moves}
+
+        return _edit_walks(model, self.touchpoint, edit)
 
 
 @dataclass(frozen=True)
@@ -123,12 +132,12 @@ class SpeedUp(Change):
         return f"{self.touchpoint}: next step {self.by:.0%} sooner"
 
     def apply(self, model: JourneyModel) -> JourneyModel:
-        groups = []
-        for g, at in zip(model.groups, _states_at(model, self.touchpoint), strict=True):
-            median = g.walk.delay_median_s.copy()
+        def edit(walk: Any, at: np.ndarray) -> dict[str, Any]:
+            median = walk.delay_median_s.copy()
             median[at] *= 1.0 - self.by
-            groups.append(g.replace(walk=g.walk.replace(delay_median_s=median)))
-        return model.replace(groups=tuple(groups))
+            return {"delay_median_s": median}
+
+        return _edit_walks(model, self.touchpoint, edit)
 
 
 @dataclass(frozen=True)
