@@ -916,6 +916,12 @@ def _polyline(
     return el("g", "".join(lines), class_=f"line line-{css.split()[0]} {css}", **attrs)
 
 
+def _legend_line(stroke: str, dash: str | None = None) -> Any:
+    """A short line sample for the legend (current, desired, to-be, overlays)."""
+    extra = {"stroke_dasharray": dash} if dash else {}
+    return el("line", x1=-8, x2=8, y1=0, y2=0, stroke=stroke, stroke_width=2.5, **extra)
+
+
 def _legend(
     geo: _Geometry, y: float, lang: str, state: str, metrics: MapMetrics | None
 ) -> tuple[str, float]:
@@ -938,20 +944,11 @@ def _legend(
     rows = [entries]
     lines = [
         (
-            el("line", x1=-8, x2=8, y1=0, y2=0, stroke=CURRENT, stroke_width=2.5),
+            _legend_line(CURRENT),
             t("render.legend.current", lang),
         ),
         (
-            el(
-                "line",
-                x1=-8,
-                x2=8,
-                y1=0,
-                y2=0,
-                stroke=DESIRED,
-                stroke_width=2.5,
-                stroke_dasharray="6 4",
-            ),
+            _legend_line(DESIRED, "6 4"),
             t("render.legend.desired", lang),
         ),
         (
@@ -969,16 +966,7 @@ def _legend(
     if state == "both":
         lines.append(
             (
-                el(
-                    "line",
-                    x1=-8,
-                    x2=8,
-                    y1=0,
-                    y2=0,
-                    stroke=TOBE,
-                    stroke_width=2.5,
-                    stroke_dasharray="2 2",
-                ),
+                _legend_line(TOBE, "2 2"),
                 t("render.legend.tobe", lang),
             )
         )
@@ -986,16 +974,7 @@ def _legend(
         for n, name in enumerate(metrics.overlays):
             lines.append(
                 (
-                    el(
-                        "line",
-                        x1=-8,
-                        x2=8,
-                        y1=0,
-                        y2=0,
-                        stroke=OVERLAY_COLOURS[n % len(OVERLAY_COLOURS)],
-                        stroke_width=2.5,
-                        stroke_dasharray="2 3",
-                    ),
+                    _legend_line(OVERLAY_COLOURS[n % len(OVERLAY_COLOURS)], "2 3"),
                     name,
                 )
             )
