@@ -21,7 +21,7 @@ from typing import Any
 from klantreis.errors import KlantreisError
 from klantreis.result import Result
 
-__all__ = ["Overview", "main_path", "run_all"]
+__all__ = ["Overview", "emotion_overlays", "main_path", "run_all"]
 
 log = logging.getLogger(__name__)
 
@@ -160,4 +160,35 @@ def run_all(
         from klantreis.simulate.whatif import rank
 
         out.run("whatif", lambda: rank(j, seed=seed))
+    return out
+
+
+def emotion_overlays(
+    ws: Any, by: str = "persona", *, journey: str | None = None
+) -> dict[str, dict[str, float]]:
+    """Measured emotion per touchpoint for each persona (or segment): group -> touchpoint
+    key -> mean emotion answer on the journey's scale, for the map's overlay lines.
+
+    Groups are the distinct values of the customers table's ``by`` column; each is
+    measured with :func:`~klantreis.analytics.experience` on its :func:`scoped` part.
+    Groups without emotion answers are left out.
+    """
+    from klantreis.analytics import experience, scoped
+    from klantreis.errors import InvalidSpec
+
+    if by not in ("persona", "segment"):
+        raise InvalidSpec(
+            "by", "overlay per persona or segment", value=by, allowed=["persona", "segment"]
+        )
+    column = ws.customers[by]
+    values = ws.customers.filter(column.notnull()).select(by).distinct().execute()[by]
+    out: dict[str, dict[str, float]] = {}
+    for group in sorted(str(v) for v in values):
+        part = scoped(ws, journey=journey, **{by: group})
+        table = experience(part, metric="emotion", by="touchpoint", journey=journey).table
+        scores = {
+            str(k): float(v) for k, v in zip(table["key"], table["score"], strict=True) if v == v
+        }
+        if scores:
+            out[group] = scores
     return out

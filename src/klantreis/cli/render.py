@@ -26,18 +26,10 @@ PaperOpt = Annotated[str, typer.Option("--paper", help="PDF paper size, landscap
 
 
 def _results(ws: Workspace, persona: str | None = None) -> dict[str, Any]:
-    """The analytics results of the workspace, from the overview orchestrator when it
-    exists (an empty dict otherwise)."""
-    try:
-        from klantreis.analytics.overview import run_all
-    except ImportError:
-        return {}
-    import inspect
+    """The analytics results of the workspace (or of one persona's customers)."""
+    from klantreis.analytics import run_all
 
-    kwargs: dict[str, Any] = {}
-    if persona is not None and "persona" in inspect.signature(run_all).parameters:
-        kwargs["persona"] = persona
-    return dict(run_all(ws, **kwargs))
+    return dict(run_all(ws, persona=persona))
 
 
 @app.command("map")
@@ -49,6 +41,12 @@ def map_(
         str | None, typer.Option("--persona", "-p", help="Persona key (default: all customers).")
     ] = None,
     state: Annotated[str, typer.Option("--state", help="as-is, to-be or both.")] = "as-is",
+    overlay: Annotated[
+        str | None,
+        typer.Option(
+            "--overlay", help="Add measured emotion lines per persona or segment (persona|segment)."
+        ),
+    ] = None,
     measured: Annotated[
         bool,
         typer.Option(
@@ -60,7 +58,7 @@ def map_(
 ) -> None:
     """Draw the journey map to FILE.html, .svg, .png or .pdf."""
     from klantreis.i18n import t
-    from klantreis.render import map_metrics_from_results, write_map
+    from klantreis.render import MapMetrics, map_metrics_from_results, write_map
 
     ws = workspace(workspace_dir)
     lang = lang or ws.settings.language
@@ -72,6 +70,17 @@ def map_(
         results = _results(ws, persona)
         if results:
             metrics = map_metrics_from_results(results, j)
+        if overlay is not None:
+            import dataclasses
+
+            from klantreis.analytics.overview import emotion_overlays
+
+            names = {p.key: p.label(lang) for p in j.personas}
+            lines = {
+                names.get(group, group): scores
+                for group, scores in emotion_overlays(ws, overlay, journey=j.key).items()
+            }
+            metrics = dataclasses.replace(metrics or MapMetrics(), overlays=lines)
     path = write_map(
         j, output, lang=lang, state=state, persona=persona, metrics=metrics, paper=paper
     )
