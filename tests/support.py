@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from klantreis.store import Workspace, init_workspace
+from klantreis.store.derived import invalidate
 from klantreis.store.schema import TABLES
 
 
@@ -41,6 +42,7 @@ def insert(ws: Workspace, table: str, rows: pd.DataFrame | list[dict[str, Any]])
     ws.table(table)  # create if missing
     if len(df):
         ws.con.insert(table, ibis.memtable(df, schema=TABLES[table]))
+    invalidate(ws.writer())  # like every writer of the store: derived tables go
 
 
 def make_workspace(

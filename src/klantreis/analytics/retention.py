@@ -21,8 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from klantreis.analytics._timeline import timeline
 from klantreis.analytics.scope import (
     check_period,
+    day_period,
     events_of,
     local_clock,
     period_number,
@@ -71,7 +73,15 @@ def _check_touchpoint(ws: Any, events: Any, keys: list[str]) -> None:
 
 
 def retention_expr(events: Any, spec: RetentionSpec, clock: Any = None) -> tuple[Any, Any]:
-    """Ibis expressions: cohort sizes (with the data's last period) and retained counts."""
+    """Ibis expressions: cohort sizes (with the data's last period) and retained counts.
+
+    ``events`` is the events table or the timeline (:mod:`._timeline`); with the
+    timeline and a local clock (DuckDB) the active (customer, period) pairs come without
+    a DISTINCT over all events: the last event of a customer in a period is the one
+    whose next event falls in another period (or that has none).
+    """
+    if clock is not None and "next_us" in events.columns and spec.returning is None:
+        return _timeline_expr(events, spec, clock)
     ev = events.mutate(pn=period_number(events.timestamp, spec.period, clock))
     starts = ev if spec.start is None else ev.filter(ev.touchpoint == spec.start)
     first = starts.group_by("customer_id").agg(first_ts=starts.timestamp.min())
@@ -81,17 +91,45 @@ def retention_expr(events: Any, spec: RetentionSpec, clock: Any = None) -> tuple
     back = back.select("customer_id", "pn").distinct()
     joined = back.join(first.select("customer_id", "cohort"), "customer_id")
     joined = joined.mutate(period=joined.pn - joined.cohort).filter(lambda t: t.period >= 1)
+    return _counted(
+        joined,
+        spec,
+        sizes,
+        events.aggregate(last=period_number(events.timestamp.max(), spec.period, clock)),
+    )
+
+
+def _counted(joined: Any, spec: RetentionSpec, sizes: Any, last: Any) -> tuple[Any, Any]:
+    """Retained counts per (cohort, period) from the (customer, cohort, period) returns."""
     if spec.mode == "on":  # (customer, period) pairs are distinct: a count is enough
         if spec.periods is not None:
             joined = joined.filter(joined.period <= spec.periods)
         counts = joined.group_by(["cohort", "period"]).agg(retained=joined.customer_id.count())
     else:  # count each customer at their last return period; cumulated from the end later
-        last = joined.group_by(["customer_id", "cohort"]).agg(period=joined.period.max())
-        counts = last.group_by(["cohort", "period"]).agg(retained=last.customer_id.count())
-    sizes = sizes.cross_join(
-        events.aggregate(last=period_number(events.timestamp.max(), spec.period, clock))
-    )
-    return sizes, counts
+        last_back = joined.group_by(["customer_id", "cohort"]).agg(period=joined.period.max())
+        counts = last_back.group_by(["cohort", "period"]).agg(
+            retained=last_back.customer_id.count()
+        )
+    return sizes.cross_join(last), counts
+
+
+def _timeline_expr(tl: Any, spec: RetentionSpec, clock: Any) -> tuple[Any, Any]:
+    pn = day_period(clock.micros(tl.us), spec.period)
+    if spec.start is None:
+        first = tl.filter(tl.pos == 0).select("customer_id", cohort=pn)
+    else:
+        starts = tl.filter(tl.touchpoint == spec.start)
+        first = starts.group_by("customer_id").agg(first_us=starts.us.min())
+        first = first.select(
+            "customer_id", cohort=day_period(clock.micros(first.first_us), spec.period)
+        )
+    sizes = first.group_by("cohort").agg(customers=first.customer_id.count())
+    next_pn = day_period(clock.micros(tl.next_us), spec.period)
+    back = tl.filter(tl.next_us.isnull() | (next_pn != pn)).select("customer_id", pn=pn)
+    joined = back.join(first, "customer_id")
+    joined = joined.mutate(period=joined.pn - joined.cohort).filter(lambda t: t.period >= 1)
+    last = tl.aggregate(last=day_period(clock.micros(tl.us.max()), spec.period))
+    return _counted(joined, spec, sizes, last)
 
 
 def retention(
@@ -111,7 +149,9 @@ def retention(
     )
     events = events_of(ws)
     _check_touchpoint(ws, events, [k for k in (spec.start, spec.returning) if k is not None])
-    sizes_e, counts_e = retention_expr(events, spec, local_clock(ws, events))
+    clock = local_clock(ws, events)
+    source = timeline(ws) if clock is not None and spec.returning is None else events
+    sizes_e, counts_e = retention_expr(source, spec, clock)
     sizes, sql, s1 = execute(sizes_e, ws.con)
     counts, _, s2 = execute(counts_e, ws.con)
     last = sizes["last"].iloc[0] if len(sizes) else None

@@ -71,6 +71,15 @@ class Scoped:
     def journeys(self) -> list[Journey]:
         return self._ws.journeys()
 
+    @property
+    def base(self) -> Any:
+        """The whole workspace this group is part of."""
+        return self._ws
+
+    def restrict(self, table: ibis.Table) -> ibis.Table:
+        """``table`` (with a customer_id column) restricted to the group's customers."""
+        return table.semi_join(self._ids, "customer_id")
+
     def table(self, name: str) -> ibis.Table:
         table = self._ws.table(name)
         if "customer_id" in table.columns and name != "identities":
@@ -251,18 +260,24 @@ def period_number(ts: Any, period: str, clock: Any = None) -> Any:
     import ibis
 
     if clock is not None:
-        day = clock(ts)
-        if period == "day":
-            return day
-        if period == "week":
-            return (day + 3) // 7  # 1970-01-01 is a Thursday; weeks start on Monday
-        local = ibis.date(_DAY_EPOCH.isoformat()) + day.as_interval("D")
-        return local.year() * 12 + local.month() - 1
+        return day_period(clock(ts), period)
     local = ts.date()
     if period == "day":
         return local.delta(ibis.date(_DAY_EPOCH.isoformat()), unit="day")
     if period == "week":
         return local.truncate("W").delta(ibis.date(_WEEK_EPOCH.isoformat()), unit="day") // 7
+    return local.year() * 12 + local.month() - 1
+
+
+def day_period(day: Any, period: str) -> Any:
+    """The period number (as :func:`period_number`) of a local day number."""
+    import ibis
+
+    if period == "day":
+        return day
+    if period == "week":
+        return (day + 3) // 7  # 1970-01-01 is a Thursday; weeks start on Monday
+    local = ibis.date(_DAY_EPOCH.isoformat()) + day.as_interval("D")
     return local.year() * 12 + local.month() - 1
 
 
@@ -278,7 +293,6 @@ def local_clock(ws: Any, table: Any, column: str = "timestamp") -> Any:
     between the data's first and last timestamp instead (a CASE over the few daylight
     saving transitions in that range), which gives the same days.
     """
-    import ibis
 
     from klantreis.result import execute
 
@@ -292,10 +306,28 @@ def local_clock(ws: Any, table: Any, column: str = "timestamp") -> Any:
         ws.settings.timezone, bounds.lo.iloc[0].to_pydatetime(), bounds.hi.iloc[0].to_pydatetime()
     )
 
-    from klantreis.analytics._udf import epoch_us
+    return _Clock(steps)
 
-    def clock(ts: Any) -> Any:
-        micros = epoch_us(ts)
+
+class _Clock:
+    """Local day numbers from UTC instants (see :func:`local_clock`).
+
+    Call it with a timestamp expression, or use :meth:`micros` with an expression of
+    microseconds since the epoch (e.g. the timeline's ``us`` and ``next_us``).
+    """
+
+    def __init__(self, steps: list[tuple[int, int]]) -> None:
+        self.steps = steps
+
+    def __call__(self, ts: Any) -> Any:
+        from klantreis.analytics._udf import epoch_us
+
+        return self.micros(epoch_us(ts))
+
+    def micros(self, micros: Any) -> Any:
+        import ibis
+
+        steps = self.steps
         if len(steps) == 1:
             offset = ibis.literal(steps[0][1], type="int64")
         else:
@@ -303,8 +335,6 @@ def local_clock(ws: Any, table: Any, column: str = "timestamp") -> Any:
             branches = [(micros < start, off) for (start, _), (_, off) in pairs]
             offset = ibis.cases(*branches, else_=steps[-1][1])
         return (micros + offset) // _DAY_US
-
-    return clock
 
 
 def _offsets(zone_name: str, lo: Any, hi: Any) -> list[tuple[int, int]]:

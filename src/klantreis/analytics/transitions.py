@@ -29,9 +29,9 @@ from klantreis.analytics._paths_common import (
     customer_window,
     journey_of,
     mapped_flags,
-    placed_events,
 )
 from klantreis.analytics._time import seconds_between
+from klantreis.analytics._timeline import timeline
 from klantreis.result import Result, execute
 
 if TYPE_CHECKING:
@@ -77,19 +77,28 @@ def pairs_expr(
 ) -> ibis.Table:
     """One row per transition: customer_id, source, target, gap_seconds.
 
-    ``events`` has customer_id, timestamp, event_id and touchpoint (no nulls in the
-    last three).
+    ``events`` is a timeline (:mod:`._timeline`: the next event beside each, no window
+    needed) or events with customer_id, timestamp, event_id and touchpoint (no nulls in
+    the last three). A phase keeps only its events, so their next events are found again.
     """
     ev = events
     if phase_touchpoints is not None:
         ev = ev.filter(ev.touchpoint.isin(phase_touchpoints))
-    w = customer_window()
-    seq = ev.select(
-        ev.customer_id,
-        source=ev.touchpoint,
-        target=ev.touchpoint.lead().over(w),
-        gap_seconds=seconds_between(ev.timestamp.lead().over(w), ev.timestamp),
-    )
+    if phase_touchpoints is None and "next_us" in ev.columns:
+        seq = ev.select(
+            ev.customer_id,
+            source=ev.touchpoint,
+            target=ev.next_touchpoint,
+            gap_seconds=(ev.next_us - ev.us) / 1_000_000,
+        )
+    else:
+        w = customer_window()
+        seq = ev.select(
+            ev.customer_id,
+            source=ev.touchpoint,
+            target=ev.touchpoint.lead().over(w),
+            gap_seconds=seconds_between(ev.timestamp.lead().over(w), ev.timestamp),
+        )
     pairs = seq.filter(seq.target.notnull())
     if spec.collapse:
         pairs = pairs.filter(pairs.source != pairs.target)
@@ -108,10 +117,13 @@ def transitions_expr(
 
     pairs = pairs_expr(events, spec, phase_touchpoints)
     agg = pairs.group_by(["source", "target"]).agg(
-        transitions=pairs.count(),
-        customers=pairs.customer_id.nunique(),
-        gaps=pairs.gap_seconds.quantile([0.5, 0.9]),
+        transitions=pairs.count(), gaps=pairs.gap_seconds.quantile([0.5, 0.9])
     )
+    # unique customers: distinct (customer, pair) rows counted per pair; on DuckDB this
+    # is about twice as fast as COUNT(DISTINCT customer_id) per group
+    made = pairs.select("customer_id", "source", "target").distinct()
+    who = made.group_by(["source", "target"]).agg(customers=made.count())
+    agg = agg.join(who, ["source", "target"])
     out = agg.select(
         "source",
         "target",
@@ -146,7 +158,7 @@ def transitions(
     )
     jr = journey_of(ws, journey)
     phase_tps = check_phase(jr, spec.phase)
-    expr = transitions_expr(placed_events(ws), spec, phase_tps)
+    expr = transitions_expr(timeline(ws), spec, phase_tps)
     df, sql, seconds = execute(expr, ws.con)
     df = _typed(df)
     ends = zip(mapped_flags(jr, df["source"]), mapped_flags(jr, df["target"]), strict=True)

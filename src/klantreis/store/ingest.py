@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from klantreis.errors import InvalidSpec, WorkspaceError
+from klantreis.store.derived import invalidate
 from klantreis.store.mapping import Mapping, load_mapping, resolve_columns
 from klantreis.store.readers import ReadOptions, Source, open_source, quote_ident
 
@@ -364,6 +365,7 @@ def _run(
         if dry_run:
             con.execute("ROLLBACK")
         else:
+            invalidate(con)  # derived tables (the timeline...) are rebuilt on next use
             con.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(Exception):  # the connection may already be gone

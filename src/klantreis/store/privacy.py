@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from klantreis.errors import InvalidSpec
+from klantreis.store.derived import invalidate
 
 if TYPE_CHECKING:
     from klantreis.store.workspace import Workspace
@@ -142,6 +143,7 @@ def forget(ws: Workspace, customer_id: str, *, command: str | None = None) -> di
                 "DELETE FROM rejects WHERE len(list_filter($ids, x -> contains(raw, x))) > 0",
                 every,
             ).fetchone()[0]
+            invalidate(con)  # derived tables hold copies of the erased rows
             _record(con, "forget", counts)
             con.execute("COMMIT")
         except BaseException:
@@ -176,6 +178,7 @@ def prune(
                 "(SELECT ingest_id FROM ingests WHERE started_at < $cutoff)",
                 {"cutoff": cutoff},
             ).fetchone()[0]
+            invalidate(con)
             _record(con, "prune", counts)
             con.execute("COMMIT")
         except BaseException:

@@ -63,6 +63,8 @@ class Workspace:
         #: seconds a connection waits while another process writes the store
         self.lock_timeout = 30.0
         self._journeys: dict[str, Journey] | None = None
+        #: derived tables of the current connection (see klantreis.store.derived)
+        self._derived: dict[str, ibis.Table] = {}
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.path)!r}, language={self.settings.language!r})"
@@ -165,6 +167,7 @@ class Workspace:
                 key="backend",
                 hint="ingest into a DuckDB workspace and load it into your warehouse from there",
             )
+        self._derived.clear()  # the caller is about to change the data
         if self._con is not None and self._read_only:
             self.close()
         if self._con is None:
@@ -209,6 +212,23 @@ class Workspace:
                 for col in base.columns
             ]
         )
+
+    def derived(
+        self,
+        name: str,
+        build: Any,
+        *,
+        version: int,
+        reads: tuple[str, ...] = ("events", "identities"),
+    ) -> ibis.Table:
+        """A derived table (an index built from the canonical tables), cached in the store.
+
+        See :mod:`klantreis.store.derived`: ``build()`` returns the Ibis expression, run
+        once per change of the data.
+        """
+        from klantreis.store.derived import derived_table
+
+        return derived_table(self, name, build, version=version, reads=reads)
 
     @property
     def events(self) -> ibis.Table:
@@ -274,6 +294,7 @@ class Workspace:
 
     def link(self, alias_id: str, customer_id: str, kind: str | None = None) -> None:
         """Link an alias (cookie, device, e-mail hash) to a customer; replaces an earlier link."""
+        from klantreis.store.derived import invalidate
         from klantreis.store.lock import writer_lock
         from klantreis.store.privacy import pseudonym
 
@@ -287,23 +308,27 @@ class Workspace:
                 "INSERT INTO identities VALUES ($a, $c, $k, 'link')",
                 {"a": alias, "c": customer, "k": kind},
             )
+            invalidate(con)
             con.execute("COMMIT")
 
     def unlink(self, alias_id: str) -> int:
         """Remove the link of an alias; its events return to the alias's own journey."""
+        from klantreis.store.derived import invalidate
         from klantreis.store.lock import writer_lock
         from klantreis.store.privacy import pseudonym
 
         alias = pseudonym(self.path, alias_id) or alias_id
         with writer_lock(self.path, "unlink"):
             con = self.writer()
-            return int(
-                con.execute("DELETE FROM identities WHERE alias_id = $a", {"a": alias}).fetchone()[
-                    0
-                ]
-            )
+            con.execute("BEGIN TRANSACTION")
+            removed = con.execute("DELETE FROM identities WHERE alias_id = $a", {"a": alias})
+            count = int(removed.fetchone()[0])
+            invalidate(con)
+            con.execute("COMMIT")
+            return count
 
     def close(self) -> None:
+        self._derived.clear()
         if self._con is not None:
             try:
                 self._con.disconnect()

@@ -20,8 +20,7 @@ def reset(ws, *, events=(), feedback=(), customers=()):
     for table, rows in (("events", events), ("feedback", feedback), ("customers", customers)):
         ws.table(table)
         ws.con.raw_sql(f"DELETE FROM {table}")  # fixed table names, no user input
-        if rows:
-            insert(ws, table, list(rows))
+        insert(ws, table, list(rows))  # also drops the derived tables
     return ws
 
 

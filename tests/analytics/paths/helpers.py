@@ -44,5 +44,4 @@ def replace_rows(ws: Any, table: str, rows: Any) -> None:
     """Empty ``table`` and insert ``rows`` (hypothesis examples reuse one workspace)."""
     ws.table(table)
     ws.con.con.execute(f"DELETE FROM {table}")  # fixed table names only (test helper)
-    if rows:
-        insert(ws, table, rows)
+    insert(ws, table, rows or [])  # also drops the derived tables (see support.insert)
