@@ -119,6 +119,8 @@ def test_secrets_do_not_print(capsys: pytest.CaptureFixture[str]) -> None:
     assert isinstance(settings.backend, Secret)
     print(settings, settings.backend, f"{settings.backend}", "%s" % settings.backend)  # noqa: UP031
     print(repr(settings), settings.as_dict(), json.dumps(settings.as_dict()))
+    with pytest.raises(TypeError):  # never serialised as its value by accident
+        json.dumps({"backend": settings.backend})
     out = capsys.readouterr().out
     assert "hunter2" not in out and "***" in out
     assert settings.backend.reveal() == url

@@ -27,10 +27,11 @@ __all__ = ["SETTINGS", "Secret", "Setting", "Settings", "write_settings"]
 CONFIG_FILE = "klantreis.toml"
 
 
-class Secret(str):
-    """A string that prints as ``***`` (``str``, ``repr``, f-strings, ``as_dict``).
+class Secret:
+    """A text value that prints as ``***`` (``str``, ``repr``, f-strings, ``as_dict``).
 
-    It is still a string, so code that needs the value can use it; ask for it
+    It is not a ``str`` subclass, so nothing turns it into its text by accident
+    (``json.dumps`` of a ``str`` subclass would write the value); ask for the value
     explicitly with :meth:`reveal` and never log the result.
 
     >>> s = Secret("postgres://user:pw@host/db")
@@ -40,14 +41,25 @@ class Secret(str):
     'postgres://user:pw@host/db'
     """
 
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = str(value)
+
     def __repr__(self) -> str:
         return "Secret('***')"
 
     def __str__(self) -> str:
         return "***"
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
     def reveal(self) -> str:
-        return str.__str__(self)
+        return self._value
 
 
 def _language(value: Any) -> str:

@@ -18,8 +18,19 @@ if TYPE_CHECKING:
     from klantreis.analytics import Result
     from klantreis.store import Workspace
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def _width(stream: Any) -> int | None:
+    """Rich's width on a terminal (or $COLUMNS); 200 when piped or captured, where rich
+    would assume 80 columns and cut table cells short (a pipe has no width)."""
+    import os
+
+    if os.environ.get("COLUMNS") or (hasattr(stream, "isatty") and stream.isatty()):
+        return None
+    return 200
+
+
+console = Console(highlight=False, soft_wrap=True, width=_width(sys.stdout))
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, width=_width(sys.stderr))
 
 
 class OutputFormat(StrEnum):
