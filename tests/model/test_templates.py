@@ -98,6 +98,7 @@ def test_fitness_touchpoints() -> None:
     ]
     assert j.conversion_touchpoints() == ["contract_signed"]
     assert [tp.key for tp in j.touchpoints if tp.referral] == ["referral"]
+    assert [tp.key for tp in j.touchpoints if tp.prompts_referral] == ["renewal"]
     assert [tp.key for tp in j.touchpoints if tp.ends_relationship] == ["cancellation"]
     assert [tp.key for tp in j.touchpoints if tp.states == "to-be"] == ["reminder_email"]
     assert j.touchpoint("contract_signed").label("nl") == "Contract getekend"
@@ -123,6 +124,7 @@ def test_retail_touchpoints() -> None:
     }
     assert j.conversion_touchpoints() == ["webshop_checkout", "store_checkout"]
     assert [tp.key for tp in j.touchpoints if tp.referral] == ["ambassador"]
+    assert [tp.key for tp in j.touchpoints if tp.prompts_referral] == ["review_request"]
     ends = [tp.key for tp in j.touchpoints if tp.ends_relationship]
     assert ends == ["account_closed"]  # a return is not the end of the relationship
     assert [tp.key for tp in j.touchpoints if tp.states == "to-be"] == ["order_tracking"]

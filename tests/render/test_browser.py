@@ -147,3 +147,31 @@ def test_report_pdf_pages(tmp_path: Path) -> None:
     for px, expected in ((1000, 1), (2000, 2), (3000, 3)):
         block = f'<body style="margin:0"><div style="height:{px}px;background:#ddd"></div></body>'
         assert pdf_pages(html_to_pdf(block, tmp_path / f"{px}.pdf")) == expected
+
+
+def test_persona_tabs_switch_without_script(server: tuple[str, list[str], Path]) -> None:
+    from klantreis.model import Persona
+    from klantreis.render import MapMetrics, TouchpointMetrics
+
+    base, requests, folder = server
+    j = fitness()
+    j.personas.append(Persona(key="jan", name="Jan"))
+    per = {
+        "sanne": MapMetrics(touchpoints={"ad": TouchpointMetrics(customers=40)}),
+        "jan": MapMetrics(touchpoints={"ad": TouchpointMetrics(customers=7)}),
+    }
+    html = build_report(j, all_results(), lang="nl", today=TODAY, persona_metrics=per)
+    (folder / "personas.html").write_text(html, encoding="utf-8")
+    visible = (
+        "Array.from(document.querySelectorAll('.map-panel'))"
+        ".filter(p => p.offsetParent !== null).map(p => p.dataset.persona)"
+    )
+    with Browser() as browser:
+        page = browser.open(f"{base}/personas.html", width=1400, height=900)
+        assert page.console_errors == []
+        assert browser.evaluate(visible) == [""]
+        browser.evaluate("document.querySelector('label[for=map-jan]').click()")
+        assert browser.evaluate(visible) == ["jan"]
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        browser.screenshot(SHOTS / "report-persona-tabs.png")
+    assert requests == ["/personas.html"]

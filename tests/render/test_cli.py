@@ -55,7 +55,9 @@ def test_report_html(ws: Path, tmp_path: Path) -> None:
     assert run("report", "-w", ws, "-o", tmp_path / "r.html", "--title", "Kwartaal <1>") == 0
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<h1>Kwartaal &lt;1&gt;</h1>" in html
-    assert html.count('class="journey-map-section"') == 2
+    # all customers and Sanne (as-is, behind tabs), then the as-is/to-be map
+    assert html.count('class="journey-map-section"') == 3
+    assert html.count('class="map-panel"') == 2
     assert run("report", "-w", ws, "-o", tmp_path / "r.svg") == 1
 
 

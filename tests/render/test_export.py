@@ -45,8 +45,20 @@ def test_json_round_trip() -> None:
     assert journey_from_json(journey_to_json(j)).model_dump() == j.model_dump()
 
 
+def template(name: str):
+    """The packaged template ``name`` (its to-be states hold empty lists: 'none left')."""
+    from importlib import resources
+
+    from klantreis.model import parse_journey
+
+    text = resources.files("klantreis.model").joinpath("templates", f"{name}.yaml").read_text()
+    return lambda: parse_journey(text, file=f"{name}.yaml")
+
+
 @pytest.mark.parametrize(
-    "make", [fitness, rich_journey, lambda: Journey(key="empty")], ids=["fitness", "rich", "empty"]
+    "make",
+    [fitness, rich_journey, lambda: Journey(key="empty"), template("fitness"), template("retail")],
+    ids=["fitness", "rich", "empty", "template-fitness", "template-retail"],
 )
 def test_excel_round_trip_gives_an_equal_journey(tmp_path: Path, make) -> None:
     j = make()

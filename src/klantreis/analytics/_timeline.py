@@ -11,7 +11,9 @@ result (a derived table, see :mod:`klantreis.store.derived`). Columns:
 - ``us``: microseconds since 1970-01-01 UTC (int64), and ``sec``, the same in seconds
   (float64, as :func:`klantreis.analytics._time.epoch_seconds` gives);
 - ``next_touchpoint``, ``next_us``, ``next_sec``: the customer's next event (null after
-  the last). Exact gaps: ``(next_us - us) / 1e6``.
+  the last). Exact gaps: ``(next_us - us) / 1e6``;
+- ``prev_touchpoint``: the touchpoint of the customer's previous event (null at the
+  first).
 
 Only *placed* events are in it (timestamp and touchpoint present), as in every path
 analytic. Restricting the timeline to some customers (a persona, a segment) keeps it
@@ -30,7 +32,7 @@ from klantreis.analytics._time import epoch_micros
 __all__ = ["COLUMNS", "VERSION", "build_timeline", "timeline"]
 
 #: Bump when the definition changes: stored timelines of older versions are rebuilt.
-VERSION = 2
+VERSION = 3
 COLUMNS = (
     "customer_id",
     "event_id",
@@ -44,6 +46,7 @@ COLUMNS = (
     "next_touchpoint",
     "next_us",
     "next_sec",
+    "prev_touchpoint",
 )
 
 
@@ -63,6 +66,7 @@ def build_timeline(events: ibis.Table) -> ibis.Table:
         us=us,
         next_touchpoint=ev.touchpoint.lead().over(w),
         next_us=us.lead().over(w),
+        prev_touchpoint=ev.touchpoint.lag().over(w),
     )
 
 

@@ -33,6 +33,7 @@ from klantreis.analytics.scope import (
     touchpoint_frame,
 )
 from klantreis.errors import InvalidSpec
+from klantreis.i18n import t
 from klantreis.result import Result, execute
 
 __all__ = ["FEATURES", "OUTCOMES", "drivers"]
@@ -177,10 +178,13 @@ def drivers(
     return Result(
         name="drivers",
         table=table,
-        definition=(
-            f"Outcome: {outcome} ({n_all} customers, {k_all} with the outcome). Odds ratio of the "
-            "outcome with vs without each feature, Woolf 95% interval (0.5 added to every cell "
-            f"when one is 0), Holm-corrected p; features held by at least {min_support} customers."
+        definition=t(
+            "loyalty.definition.drivers",
+            ws.settings.language,
+            outcome=t(f"loyalty.drivers.outcome.{outcome}", ws.settings.language),
+            customers=n_all,
+            with_outcome=k_all,
+            min_support=min_support,
         ),
         params={
             "outcome": outcome,

@@ -137,26 +137,52 @@ def experience(
     return Result(
         name="experience",
         table=table,
-        definition=DEFINITIONS[spec.metric] + f" Per {spec.by}.",
+        definition=experience_definition(spec.metric, spec.by, ws.settings.language),
         params={"metric": spec.metric, "by": spec.by, "scale": list(scale)},
         sql=sql,
         seconds=seconds,
     )
 
 
-DEFINITIONS = {
-    "nps": (
-        "NPS = % promoters (9-10) - % detractors (0-6) of answers 0-10; 95% interval from the "
-        "variance of the promoter/detractor difference, (p + d - (p - d)^2) / n."
-    ),
-    "csat": "CSAT = % of answers 1-5 that are 4 or 5; 95% Wilson interval.",
-    "ces": "CES = mean customer effort (answers 1-7); 95% Student t interval.",
-    "emotion": "Emotion = mean answer on the journey's scale; 95% Student t interval.",
-}
+def experience_definition(metric: str, by: str, lang: str | None = None) -> str:
+    """The plain-words definition of an experience result, in ``lang``."""
+    from klantreis.i18n import t
+
+    per = (
+        t("loyalty.definition.by_all", lang)
+        if by == "all"
+        else t("loyalty.definition.by", lang, by=t(f"loyalty.by.{by}", lang))
+    )
+    return f"{t(f'loyalty.definition.{metric}', lang)} {per}"
 
 
-#: Default words that mark a review or referral *request* touchpoint (in its key).
+#: Fallback words that mark a review or referral *request* touchpoint (in its key), used
+#: only when no touchpoint of the journey has ``prompts_referral: true``.
 REQUEST_WORDS = ("request", "invite", "verzoek", "uitnodiging")
+
+
+def request_touchpoints(journey: Any, referrals: list[str]) -> tuple[list[str], str]:
+    """The journey's review/referral request touchpoints and how they were found.
+
+    Touchpoints marked ``prompts_referral: true`` ('flag'); when none is marked, the
+    touchpoints whose key contains one of :data:`REQUEST_WORDS` ('keywords', a fallback
+    for journeys written before the flag existed). Referral touchpoints are never
+    requests.
+
+    >>> from klantreis.model import Journey
+    >>> j = Journey.model_validate({"key": "j", "name": "J", "touchpoints": [
+    ...     {"key": "review_request", "phase": "loyalty"},
+    ...     {"key": "mail", "phase": "loyalty", "prompts_referral": True}]})
+    >>> request_touchpoints(j, [])
+    (['mail'], 'flag')
+    """
+    if journey is None:
+        return [], "keywords"
+    flagged = [tp.key for tp in journey.touchpoints if tp.prompts_referral]
+    if flagged:
+        return [k for k in flagged if k not in referrals], "flag"
+    found = [tp.key for tp in journey.touchpoints if any(w in tp.key for w in REQUEST_WORDS)]
+    return [k for k in found if k not in referrals], "keywords"
 
 
 def ambassadors(
@@ -174,8 +200,9 @@ def ambassadors(
       (``referral: true`` in the journey, or ``referrals``);
     - *prompted*: one of those referral events came at most ``window`` after an event
       at a review/referral request touchpoint (``requests``; by default the journey's
-      touchpoints whose key contains request, invite, verzoek or uitnodiging);
-      *spontaneous*: the other ambassadors.
+      touchpoints marked ``prompts_referral: true``, or, when none is marked, those
+      whose key contains request, invite, verzoek or uitnodiging: see
+      :func:`request_touchpoints`); *spontaneous*: the other ambassadors.
 
     Table: kind (promoters, ambassadors, prompted, spontaneous), customers,
     share (of promoters) with a Wilson 95% interval.
@@ -184,18 +211,21 @@ def ambassadors(
     import pandas as pd
 
     from klantreis.analytics.scope import keys_with
+    from klantreis.i18n import t
     from klantreis.units import parse_duration
 
     span = parse_duration(window, field="window")
-    frame = touchpoint_frame(ws, journey_of(ws, journey))
+    jr = journey_of(ws, journey)
+    frame = touchpoint_frame(ws, jr)
     refs_keys = list(referrals) if referrals else keys_with(frame, "referral")
     if not refs_keys:
         raise InvalidSpec(
             "referrals", "no referral touchpoint: mark one with 'referral: true' or pass referrals"
         )
     if requests is None:
-        requests = [k for k in frame.touchpoint if any(w in k for w in REQUEST_WORDS)]
-        requests = [k for k in requests if k not in refs_keys]
+        requests, found_by = request_touchpoints(jr, refs_keys)
+    else:
+        found_by = "given"
     fb = feedback_of(ws)
     fb = fb.filter((fb.metric.lower() == "nps") & fb.score.between(0, 10))
     w = ibis.window(
@@ -243,16 +273,30 @@ def ambassadors(
         share = n / n_promoters if n_promoters else float("nan")
         rows.append({"kind": kind, "customers": n, "share": share, "low": low, "high": high})
     table = pd.DataFrame(rows).astype({"customers": "int64"})
+    lang = ws.settings.language
+    words = ", ".join(f"'{w}'" for w in REQUEST_WORDS)
+    definition = " ".join(
+        [
+            t(
+                "loyalty.definition.ambassadors",
+                lang,
+                referrals=", ".join(refs_keys),
+                window=window,
+                requests=", ".join(requests) or t("loyalty.definition.no_request", lang),
+            ),
+            t(f"loyalty.definition.requests.{found_by}", lang, words=words),
+        ]
+    )
     return Result(
         name="ambassadors",
         table=table,
-        definition=(
-            "Promoters: latest NPS answer 9-10; ambassadors: promoters with an event at "
-            f"{', '.join(refs_keys)}; prompted: such an event within {window} after "
-            f"{', '.join(requests) or 'a request touchpoint (none defined)'}; "
-            "share of promoters with Wilson 95% interval."
-        ),
-        params={"referrals": refs_keys, "requests": list(requests), "window": window},
+        definition=definition,
+        params={
+            "referrals": refs_keys,
+            "requests": list(requests),
+            "requests_from": found_by,
+            "window": window,
+        },
         sql=sql,
         seconds=seconds + s2 + s3,
     )

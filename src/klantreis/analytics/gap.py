@@ -22,6 +22,7 @@ from typing import Any
 
 from klantreis.analytics.scope import events_of, feedback_of, journey_of, touchpoint_frame
 from klantreis.errors import InvalidSpec
+from klantreis.i18n import t
 from klantreis.result import Result, execute
 
 __all__ = ["GAP_METRICS", "gap"]
@@ -113,19 +114,15 @@ def gap(
     return Result(
         name="gap",
         table=table,
-        definition=(
-            f"Gap = desired - measured {metric} on the journey scale {lo:g}-{hi:g} "
-            f"({_MAPPING[metric]}); desired - designed where nothing is measured; "
-            "priority = gap x customers with an event at the touchpoint."
+        definition=t(
+            "loyalty.definition.gap",
+            ws.settings.language,
+            metric=t(f"loyalty.gap.metric.{metric}", ws.settings.language),
+            lo=f"{lo:g}",
+            hi=f"{hi:g}",
+            mapping=t(f"loyalty.gap.mapping.{metric}", ws.settings.language),
         ),
         params={"metric": metric, "state": state, "scale": [lo, hi]},
         sql=sql,
         seconds=s1 + s2,
     )
-
-
-_MAPPING = {
-    "emotion": "mean answer, already on the scale",
-    "csat": "mean 1-5 rescaled linearly onto the scale",
-    "nps": "NPS -100..100 rescaled linearly onto the scale",
-}

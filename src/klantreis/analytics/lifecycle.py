@@ -21,11 +21,13 @@ the others are *active*. Table: status, customers, share.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from klantreis.analytics._timeline import timeline
 from klantreis.analytics.scope import (
     check_period,
+    day_period,
     events_of,
     journey_of,
     keys_with,
@@ -52,9 +54,16 @@ class LifecycleSpec:
 
 
 def lifecycle_expr(events: Any, spec: LifecycleSpec, clock: Any = None) -> tuple[Any, Any]:
-    """Ibis expressions (active statuses, dormant): period number, status, customers."""
+    """Ibis expressions (active statuses, dormant): period number, status, customers.
+
+    ``events`` is the events table or the timeline (:mod:`._timeline`); with the
+    timeline and a local clock (DuckDB), no window and no DISTINCT over all events is
+    needed (see :func:`_timeline_lifecycle`).
+    """
     import ibis
 
+    if clock is not None and "next_us" in events.columns:
+        return _timeline_lifecycle(events, spec, clock)
     act = events.select(
         customer_id=events.customer_id, pn=period_number(events.timestamp, spec.period, clock)
     )
@@ -77,19 +86,59 @@ def lifecycle_expr(events: Any, spec: LifecycleSpec, clock: Any = None) -> tuple
     dormant = gone.select(
         pn=gone.pn + 1, status=ibis.literal("dormant"), customer_id=gone.customer_id
     )
+    return _counted(active, dormant)
+
+
+def _counted(active: Any, dormant: Any) -> tuple[Any, Any]:
     return tuple(
         part.group_by(["pn", "status"]).agg(customers=part.customer_id.count())
         for part in (active, dormant)
     )
 
 
+def _timeline_lifecycle(tl: Any, spec: LifecycleSpec, clock: Any) -> tuple[Any, Any]:
+    """The statuses from the last event of each active (customer, period).
+
+    That event's next event opens the customer's next active period ``nxt``: the customer
+    is *returning* there when ``nxt`` is the next period, else *resurrecting*, and
+    *dormant* in the period after this one unless ``nxt`` is that period. *New* is the
+    period of the customer's first event (``pos`` 0). Each (customer, period) has one
+    such last event, so counting rows counts customers.
+    """
+    import ibis
+
+    pn = day_period(clock.micros(tl.us), spec.period)
+    nxt = day_period(clock.micros(tl.next_us), spec.period)
+    ends = tl.filter(tl.next_us.isnull() | (nxt != pn)).select("customer_id", pn=pn, nxt=nxt)
+    new = tl.filter(tl.pos == 0).select(
+        pn=pn, status=ibis.literal("new"), customer_id=tl.customer_id
+    )
+    back = ends.filter(ends.nxt.notnull())
+    back = back.select(
+        pn=back.nxt,
+        status=ibis.ifelse(back.nxt == back.pn + 1, "returning", "resurrecting"),
+        customer_id=back.customer_id,
+    )
+    last = tl.aggregate(last=day_period(clock.micros(tl.us.max()), spec.period))
+    gone = ends.filter(ends.nxt.isnull() | (ends.nxt != ends.pn + 1)).cross_join(last)
+    gone = gone.filter(gone.pn + 1 <= gone.last)
+    dormant = gone.select(
+        pn=gone.pn + 1, status=ibis.literal("dormant"), customer_id=gone.customer_id
+    )
+    return _counted(ibis.union(new, back, distinct=False), dormant)
+
+
 def lifecycle(ws: Any, period: str = "month") -> Result:
     """Customers per period by lifecycle status (see the module docstring)."""
     import pandas as pd
 
+    from klantreis.i18n import t
+
     spec = LifecycleSpec(period=period)
     events = events_of(ws)
-    active, dormant = lifecycle_expr(events, spec, local_clock(ws, events))
+    clock = local_clock(ws, events)
+    source = timeline(ws) if clock is not None else events
+    active, dormant = lifecycle_expr(source, spec, clock)
     df, sql, seconds = execute(active, ws.con)
     df2, _, seconds2 = execute(dormant, ws.con)
     df = pd.concat([df, df2], ignore_index=True) if len(df2) else df
@@ -110,10 +159,10 @@ def lifecycle(ws: Any, period: str = "month") -> Result:
     return Result(
         name="lifecycle",
         table=table,
-        definition=(
-            f"Per {spec.period} (workspace time zone): new = first active {spec.period}; "
-            f"returning = also active the {spec.period} before; resurrecting = active again "
-            f"after a gap; dormant = active the {spec.period} before but not in this one."
+        definition=t(
+            "loyalty.definition.lifecycle",
+            ws.settings.language,
+            period=t(f"loyalty.period.{spec.period}", ws.settings.language),
         ),
         params={"period": spec.period},
         sql=sql,
@@ -132,14 +181,17 @@ def churn(
     import ibis
     import pandas as pd
 
+    from klantreis.i18n import t
+
     gap = parse_duration(inactive, field="inactive")
     if gap.total_seconds() <= 0:
         raise InvalidSpec("inactive", "must be longer than 0", value=inactive)
     frame = touchpoint_frame(ws, journey_of(ws, journey))
     ends = keys_with(frame, "ends")
-    events = events_of(ws)
-    if as_of is None:
-        reference = events.timestamp.max()
+    tl = timeline(ws)
+    if as_of is None:  # the last event in the data
+        ref_us = tl.us.max().execute()
+        ref_us = None if ref_us is None or pd.isna(ref_us) else int(ref_us)
     else:
         try:
             stamp = pd.Timestamp(as_of)
@@ -148,19 +200,15 @@ def churn(
                 "as_of", "is not a date or time like 2026-03-01", value=as_of
             ) from None
         stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-        reference = ibis.literal(stamp.to_pydatetime(), type="timestamp('UTC')")
-        events = events.filter(events.timestamp <= reference)
-    w = ibis.window(
-        group_by="customer_id", order_by=[ibis.desc("timestamp"), ibis.desc("event_id")]
-    )
-    ranked = events.mutate(
-        rank=ibis.row_number().over(w), ref=reference.as_scalar() if as_of is None else reference
-    )
-    last = ranked.filter(ranked.rank == 0)
-    limit = last.ref - ibis.interval(seconds=int(gap.total_seconds()))
+        ref_us = (stamp - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(microseconds=1)
+    # each customer's last event (up to as_of): the one whose next event is later, or none
+    last = tl.filter(tl.next_us.isnull())
+    if as_of is not None:
+        last = tl.filter(tl.us <= ref_us, tl.next_us.isnull() | (tl.next_us > ref_us))
+    limit_us = (ref_us or 0) - gap // timedelta(microseconds=1)
     status = ibis.cases(
         (last.touchpoint.isin(ends) if ends else ibis.literal(False), "ended"),
-        (last.timestamp < limit, "inactive"),
+        (last.us < limit_us, "inactive"),
         else_="active",
     )
     expr = last.mutate(status=status).group_by("status").agg(customers=ibis._.count())
@@ -174,13 +222,16 @@ def churn(
     table = pd.DataFrame(rows, columns=["status", "customers", "share"]).astype(
         {"customers": "int64"}
     )
+    lang = ws.settings.language
     return Result(
         name="churn",
         table=table,
-        definition=(
-            "Churned: last event at an end-of-relationship touchpoint "
-            f"({', '.join(ends) or 'none defined'}) = ended; else no event in the {inactive} "
-            f"before {'the last event' if as_of is None else as_of} = inactive; others active."
+        definition=t(
+            "loyalty.definition.churn",
+            lang,
+            ends=", ".join(ends) or t("loyalty.definition.none", lang),
+            inactive=inactive,
+            reference=t("loyalty.definition.last_event", lang) if as_of is None else str(as_of),
         ),
         params={"inactive": inactive, "as_of": None if as_of is None else str(as_of), "ends": ends},
         sql=sql,

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from klantreis.analytics._stats import wilson
+from klantreis.analytics._timeline import timeline
 from klantreis.analytics.scope import (
     events_of,
     journey_of,
@@ -29,6 +30,7 @@ from klantreis.analytics.scope import (
     touchpoint_table,
 )
 from klantreis.errors import InvalidSpec
+from klantreis.i18n import t
 from klantreis.result import Result, execute
 
 __all__ = ["LOOPS", "loops", "repeat_purchase"]
@@ -84,9 +86,8 @@ def repeat_purchase(
     return Result(
         name="repeat_purchase",
         table=table,
-        definition=(
-            f"Buyers: customers with an event at {', '.join(keys)}; repeat rate = buyers with two "
-            "or more such events / buyers (Wilson 95% interval)."
+        definition=t(
+            "loyalty.definition.repeat_purchase", ws.settings.language, touchpoints=", ".join(keys)
         ),
         params={"touchpoints": keys},
         sql=sql,
@@ -95,22 +96,42 @@ def repeat_purchase(
 
 
 def loops_expr(events: Any, tps: Any, keys: list[str]) -> Any:
+    """(entries and cycles per loop, number of buyers) as Ibis expressions.
+
+    ``events`` is the timeline (:mod:`._timeline`: the previous event's touchpoint is
+    beside each event, so no window is needed) or the events table.
+    """
     import ibis
 
-    ev = events.left_join(tps.select("touchpoint", "loop"), "touchpoint").select(
-        "customer_id", "timestamp", "event_id", "touchpoint", "loop"
-    )
-    w = ibis.window(group_by="customer_id", order_by=["timestamp", "event_id"])
-    ev = ev.mutate(
-        prev_loop=ev.loop.lag().over(w),
-        first_buy=ibis.cases(
-            (ev.touchpoint.isin(keys), ev.timestamp), else_=ibis.null("timestamp('UTC')")
+    loop_of = tps.select("touchpoint", "loop")
+    if "prev_touchpoint" in events.columns:
+        ev = events.left_join(loop_of, "touchpoint").select(
+            "customer_id", "timestamp", "event_id", "touchpoint", "prev_touchpoint", "loop"
         )
-        .min()
-        .over(ibis.window(group_by="customer_id")),
-    )
-    ev = ev.filter(ev.first_buy.notnull())
-    buyers = ev.select("customer_id").distinct()
+        before = loop_of.select(p_touchpoint=loop_of.touchpoint, prev_loop=loop_of.loop)
+        ev = ev.left_join(before, ev.prev_touchpoint == before.p_touchpoint).drop(
+            "p_touchpoint", "prev_touchpoint"
+        )
+        buys = ev.filter(ev.touchpoint.isin(keys))
+        firsts = buys.group_by(b_customer=buys.customer_id).agg(first_buy=buys.timestamp.min())
+        ev = ev.join(firsts, ev.customer_id == firsts.b_customer).drop("b_customer")
+        buyers = firsts.aggregate(buyers=firsts.b_customer.count())
+    else:
+        ev = events.left_join(loop_of, "touchpoint").select(
+            "customer_id", "timestamp", "event_id", "touchpoint", "loop"
+        )
+        w = ibis.window(group_by="customer_id", order_by=["timestamp", "event_id"])
+        ev = ev.mutate(
+            prev_loop=ev.loop.lag().over(w),
+            first_buy=ibis.cases(
+                (ev.touchpoint.isin(keys), ev.timestamp), else_=ibis.null("timestamp('UTC')")
+            )
+            .min()
+            .over(ibis.window(group_by="customer_id")),
+        )
+        ev = ev.filter(ev.first_buy.notnull())
+        who = ev.select("customer_id").distinct()
+        buyers = who.aggregate(buyers=who.customer_id.count())
     ev = ev.filter(ev.loop.notnull())
     entry = ev.prev_loop.isnull() | (ev.prev_loop != ev.loop)
     after = ev.filter((ev.timestamp >= ev.first_buy) | (ev.loop == "purchase"))
@@ -119,7 +140,7 @@ def loops_expr(events: Any, tps: Any, keys: list[str]) -> Any:
     )
     return per.group_by("loop").agg(
         entered=per.customer_id.count(), cycles=per.cycles.sum()
-    ), buyers.aggregate(buyers=buyers.customer_id.count())
+    ), buyers
 
 
 def loops(ws: Any, touchpoints: list[str] | None = None, *, journey: str | None = None) -> Result:
@@ -127,7 +148,7 @@ def loops(ws: Any, touchpoints: list[str] | None = None, *, journey: str | None 
     import pandas as pd
 
     frame, keys = _conversions(ws, journey, touchpoints)
-    per_loop, buyers_e = loops_expr(events_of(ws), touchpoint_table(frame), keys)
+    per_loop, buyers_e = loops_expr(timeline(ws), touchpoint_table(frame), keys)
     df, sql, s1 = execute(per_loop, ws.con)
     nb, _, s2 = execute(buyers_e, ws.con)
     buyers = int(nb.buyers.iloc[0] or 0)
@@ -152,11 +173,7 @@ def loops(ws: Any, touchpoints: list[str] | None = None, *, journey: str | None 
     return Result(
         name="loops",
         table=table,
-        definition=(
-            "Buyers: customers with a conversion event; entered: buyers with an event in the loop "
-            "(service/loyalty: from their first purchase on); cycles: entries into the loop (an "
-            "event whose previous event is not in that loop); share with Wilson 95% interval."
-        ),
+        definition=t("loyalty.definition.loops", ws.settings.language),
         params={"touchpoints": keys},
         sql=sql,
         seconds=s1 + s2,

@@ -21,7 +21,7 @@ from typing import Any
 from klantreis.errors import KlantreisError
 from klantreis.result import Result
 
-__all__ = ["Overview", "emotion_overlays", "main_path", "run_all"]
+__all__ = ["Overview", "emotion_overlays", "main_path", "map_results", "run_all"]
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,9 @@ def run_all(
     ``whatif=True`` also ranks candidate improvements by simulation (slower).
     """
     from klantreis.analytics import (
+        ambassadors,
         attribution,
+        churn,
         drivers,
         dropoff,
         experience,
@@ -112,6 +114,7 @@ def run_all(
         loops,
         paths,
         phase_funnel,
+        repeat_purchase,
         retention,
         timing,
         transitions,
@@ -145,6 +148,8 @@ def run_all(
     out.run("retention", lambda: retention(target, period="month"))
     out.run("lifecycle", lambda: lifecycle(target, period="month"))
     out.run("loops", lambda: loops(target, journey=journey))
+    out.run("repeat_purchase", lambda: repeat_purchase(target, journey=journey))
+    out.run("churn", lambda: churn(target, journey=journey))
     if target.feedback.count().execute() > 0:
         for metric in ("nps", "csat", "emotion"):
             out.run(
@@ -152,6 +157,8 @@ def run_all(
                 lambda m=metric: experience(target, metric=m, by="touchpoint", journey=journey),
             )
         out.run("gap", lambda: gap(target, journey=journey))
+        if any(tp.referral for tp in j.touchpoints):
+            out.run("ambassadors", lambda: ambassadors(target, journey=journey))
     else:
         out.skipped["experience"] = "no feedback (NPS, CSAT, CES, emotion) in the workspace yet"
     out.run("attribution", lambda: attribution(target, journey=journey, seed=seed))
@@ -160,6 +167,41 @@ def run_all(
         from klantreis.simulate.whatif import rank
 
         out.run("whatif", lambda: rank(j, seed=seed))
+    return out
+
+
+def map_results(
+    ws: Any,
+    *,
+    persona: str | None = None,
+    segment: str | None = None,
+    journey: str | None = None,
+    window: str = "30d",
+) -> Overview:
+    """Only the analyses the journey map's metrics lane and measured line need, with the
+    same parameters as :func:`run_all`: the phase funnel, the funnel along the designed
+    path, and NPS, CSAT and emotion per touchpoint (when there is feedback).
+
+    For a map per persona without running every analysis again for each persona.
+    """
+    from klantreis.analytics import experience, funnel, phase_funnel
+
+    target = ws
+    if persona is not None or segment is not None:
+        from klantreis.analytics.scope import scoped
+
+        target = scoped(ws, persona=persona, segment=segment, journey=journey)
+    out = Overview()
+    out.run("phase_funnel", lambda: phase_funnel(target, window=window, journey=journey))
+    steps = _funnel_steps(ws.journey(journey))
+    if len(steps) >= 2:
+        out.run("funnel", lambda: funnel(target, steps=steps, window=window))
+    if target.feedback.count().execute() > 0:
+        for metric in ("nps", "csat", "emotion"):
+            out.run(
+                metric,
+                lambda m=metric: experience(target, metric=m, by="touchpoint", journey=journey),
+            )
     return out
 
 

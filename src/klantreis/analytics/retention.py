@@ -185,7 +185,7 @@ def retention(
     return Result(
         name="retention",
         table=table,
-        definition=_definition(spec),
+        definition=_definition(spec, ws.settings.language),
         params={
             "period": spec.period,
             "start": spec.start,
@@ -198,12 +198,20 @@ def retention(
     )
 
 
-def _definition(spec: RetentionSpec) -> str:
-    start = f"first '{spec.start}'" if spec.start else "first event"
-    back = f"a '{spec.returning}' event" if spec.returning else "any event"
-    when = "in period k" if spec.mode == "on" else "in period k or later"
-    return (
-        f"Cohort: customers by the {spec.period} of their {start} (workspace time zone); "
-        f"retained in period k: {back} {when}; period 0 is the cohort itself; "
-        "share = retained / customers."
+def _definition(spec: RetentionSpec, lang: str | None) -> str:
+    from klantreis.i18n import t
+
+    key = "loyalty.definition.retention"
+    start = (
+        t(f"{key}.first_at", lang, touchpoint=spec.start)
+        if spec.start
+        else t(f"{key}.first_event", lang)
     )
+    back = (
+        t(f"{key}.event_at", lang, touchpoint=spec.returning)
+        if spec.returning
+        else t(f"{key}.any_event", lang)
+    )
+    when = t(f"{key}.on" if spec.mode == "on" else f"{key}.on_or_after", lang)
+    period = t(f"loyalty.period.{spec.period}", lang)
+    return t(key, lang, period=period, start=start, back=back, when=when)

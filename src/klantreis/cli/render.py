@@ -23,13 +23,33 @@ LangOpt = Annotated[
     ),
 ]
 PaperOpt = Annotated[str, typer.Option("--paper", help="PDF paper size, landscape: A4 or A3.")]
+PersonaOpt = Annotated[
+    str | None, typer.Option("--persona", "-p", help="Persona key (default: all customers).")
+]
 
 
-def _results(ws: Workspace, persona: str | None = None) -> dict[str, Any]:
+def _results(
+    ws: Workspace, persona: str | None = None, journey: str | None = None
+) -> dict[str, Any]:
     """The analytics results of the workspace (or of one persona's customers)."""
     from klantreis.analytics import run_all
 
-    return dict(run_all(ws, persona=persona))
+    return dict(run_all(ws, persona=persona, journey=journey))
+
+
+def _map_metrics(ws: Workspace, j: Any, persona: str | None, lang: str) -> Any:
+    """The map's measured numbers, from only the analyses the map needs."""
+    from klantreis.analytics.overview import map_results
+    from klantreis.i18n import t
+    from klantreis.render import map_metrics_from_results
+
+    results = map_results(ws, persona=persona, journey=j.key)
+    if not results:
+        return None
+    label = None
+    if persona is not None:
+        label = t("render.metrics.persona", lang, persona=j.persona(persona).label(lang))
+    return map_metrics_from_results(results, j, label=label)
 
 
 @app.command("map")
@@ -37,9 +57,7 @@ def map_(
     output: OutputOpt,
     workspace_dir: WorkspaceOpt = None,
     journey: JourneyOpt = None,
-    persona: Annotated[
-        str | None, typer.Option("--persona", "-p", help="Persona key (default: all customers).")
-    ] = None,
+    persona: PersonaOpt = None,
     state: Annotated[str, typer.Option("--state", help="as-is, to-be or both.")] = "as-is",
     overlay: Annotated[
         str | None,
@@ -58,7 +76,7 @@ def map_(
 ) -> None:
     """Draw the journey map to FILE.html, .svg, .png or .pdf."""
     from klantreis.i18n import t
-    from klantreis.render import MapMetrics, map_metrics_from_results, write_map
+    from klantreis.render import MapMetrics, write_map
 
     ws = workspace(workspace_dir)
     lang = lang or ws.settings.language
@@ -67,9 +85,7 @@ def map_(
         j.persona(persona)  # unknown persona: a clear error before any work
     metrics = None
     if measured:
-        results = _results(ws, persona)
-        if results:
-            metrics = map_metrics_from_results(results, j)
+        metrics = _map_metrics(ws, j, persona, lang)
         if overlay is not None:
             import dataclasses
 
@@ -92,20 +108,48 @@ def report(
     output: OutputOpt,
     workspace_dir: WorkspaceOpt = None,
     journey: JourneyOpt = None,
+    persona: Annotated[
+        str | None,
+        typer.Option(
+            "--persona",
+            "-p",
+            help="Report on one persona's customers (default: all customers, with a map "
+            "per persona).",
+        ),
+    ] = None,
+    persona_maps: Annotated[
+        bool,
+        typer.Option(
+            "--persona-maps/--no-persona-maps",
+            help="Add a map per persona (only the map's numbers are measured per persona).",
+        ),
+    ] = True,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
     lang: LangOpt = None,
     paper: PaperOpt = "A4",
 ) -> None:
     """Write the report (map, findings, charts, definitions) to FILE.html or .pdf."""
     from klantreis.i18n import t
-    from klantreis.render import build_report, write_report
+    from klantreis.render import MapMetrics, build_report, write_report
     from klantreis.render.export import REPORT_SUFFIXES, _suffix
 
     ws = workspace(workspace_dir)
     lang = lang or ws.settings.language
     _suffix(output, REPORT_SUFFIXES, lang)  # a wrong suffix fails before the analyses run
     j = ws.journey(journey)
-    html = build_report(j, _results(ws), lang=lang, title=title)
+    if persona is not None:
+        j.persona(persona)  # unknown persona: a clear error before any work
+    per_persona = None
+    if persona is None and persona_maps and j.personas:
+        per_persona = {p.key: _map_metrics(ws, j, p.key, lang) or MapMetrics() for p in j.personas}
+    html = build_report(
+        j,
+        _results(ws, persona, j.key),
+        lang=lang,
+        title=title,
+        persona=persona,
+        persona_metrics=per_persona,
+    )
     path = write_report(html, output, paper=paper, lang=lang)
     console.print(t("render.export.written", lang, file=str(path)), markup=False)
 

@@ -215,6 +215,13 @@ class Touchpoint(_Named):
     events: list[EventMatch] = Field(default_factory=list)
     conversion: bool = False
     referral: bool = Field(False, description="A customer brings in another customer here.")
+    prompts_referral: bool = Field(
+        False,
+        description=(
+            "The company asks for a review or a referral here (a review request, a "
+            "bring-a-friend invitation); a referral soon after it counts as prompted."
+        ),
+    )
     ends_relationship: bool = Field(False, description="Cancellation / churn touchpoint.")
     states: Literal["both", "as-is", "to-be"] = Field(
         "both", description="In which state of the map this touchpoint exists."

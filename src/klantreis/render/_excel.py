@@ -93,14 +93,19 @@ def flatten(
             for lang in ("nl", "en"):
                 if lang in value:
                     out[f"{column}.{lang}"] = value[lang]
+        elif isinstance(value, list | dict) and not value:
+            # an empty list where the default is None (a to-be state's "none left")
+            # means something: keep it as [] rather than an empty cell
+            optional = info.default is None and info.default_factory is None
+            out[column] = json.dumps(value) if optional else None
         elif (
             isinstance(value, list)
             and _is_key_list(info.annotation)
             and all(isinstance(v, str) and _KEY.match(v) for v in value)
         ):
-            out[column] = ", ".join(value) if value else None
+            out[column] = ", ".join(value)
         elif isinstance(value, list | dict):
-            out[column] = json.dumps(value, ensure_ascii=False) if value else None
+            out[column] = json.dumps(value, ensure_ascii=False)
         else:
             out[column] = value
     return out

@@ -27,7 +27,7 @@ from klantreis.render.metrics import MapMetrics, map_metrics_from_results
 if TYPE_CHECKING:
     from klantreis.model.journey import Journey
 
-__all__ = ["ReportSection", "build_report", "report_sections"]
+__all__ = ["MapPanel", "ReportSection", "build_report", "report_sections"]
 
 
 @dataclass
@@ -40,6 +40,17 @@ class ReportSection:
     params: list[tuple[str, str]]
     chart: str | None
     failure: str | None = None
+
+
+@dataclass
+class MapPanel:
+    """One map of the report's persona switcher: persona key ('' for all customers),
+    the tab's label, the radio button's id and the map's HTML."""
+
+    key: str
+    label: str
+    anchor: str
+    html: Any
 
 
 def _title(name: str, params: Mapping[str, Any], lang: str) -> str:
@@ -76,7 +87,7 @@ def report_sections(results: Mapping[str, Any], lang: str) -> list[ReportSection
         anchor = _anchor(key, used)
         failure = None
         try:
-            fig = result.figure()
+            fig = result.figure(lang=lang)
         except NotImplementedError:
             chart = None
         except Exception as exc:  # one broken chart must not cost the report
@@ -124,33 +135,79 @@ def build_report(
     metrics: MapMetrics | None = None,
     today: date | None = None,
     include_plotlyjs: bool = True,
+    persona: str | None = None,
+    persona_metrics: Mapping[str, MapMetrics] | None = None,
 ) -> str:
     """The report as one self-contained HTML string.
 
     ``results``: name -> analytics Result (any that exist); ``metrics``: the map's
     measured numbers (default: taken from the funnel and experience results);
+    ``persona``: the report is about this persona's customers (its profile in the map's
+    header; pass results computed for it); ``persona_metrics``: persona key -> the map's
+    numbers measured on that persona's customers: the report then has one map per
+    persona next to the one for all customers, behind tabs that need no script;
     ``include_plotlyjs=False`` leaves plotly.js out (only for tests and previews).
     """
     from klantreis.render._templates import render_template
 
     lang = check_language(lang or journey.language)
     today = today or date.today()
+    who = journey.persona(persona) if persona else None
     if metrics is None and results:
         metrics = map_metrics_from_results(results, journey)
     has_tobe = any(tp.to_be is not None or tp.states != "both" for tp in journey.touchpoints)
-    maps = [
-        journey_map_fragment(
-            journey, lang=lang, state="as-is", metrics=metrics, today=today, heading=3
+    first = journey_map_fragment(
+        journey, lang=lang, state="as-is", persona=persona, metrics=metrics, today=today, heading=3
+    )
+    panels = []
+    if persona_metrics:
+        used: set[str] = set()
+        panels.append(
+            MapPanel(
+                persona or "",
+                who.label(lang) if who else t("render.header.all_customers", lang),
+                _anchor("all" if persona is None else persona, used).replace("r-", "map-", 1),
+                _markup(first),
+            )
         )
-    ]
+        for key, numbers in persona_metrics.items():
+            if key == persona:
+                continue
+            panels.append(
+                MapPanel(
+                    key,
+                    journey.persona(key).label(lang),
+                    _anchor(key, used).replace("r-", "map-", 1),
+                    _markup(
+                        journey_map_fragment(
+                            journey,
+                            lang=lang,
+                            state="as-is",
+                            persona=key,
+                            metrics=numbers,
+                            today=today,
+                            heading=3,
+                        )
+                    ),
+                )
+            )
+    maps = [] if panels else [first]
     if has_tobe:
         maps.append(
             journey_map_fragment(
-                journey, lang=lang, state="both", metrics=None, today=today, heading=3
+                journey,
+                lang=lang,
+                state="both",
+                persona=persona,
+                metrics=None,
+                today=today,
+                heading=3,
             )
         )
     sections = report_sections(results, lang)
     heading = title or f"{t('render.report.title', lang)}: {journey.label(lang)}"
+    if title is None and who is not None:
+        heading += f" ({who.label(lang)})"
     return render_template(
         "report.html.j2",
         lang=lang,
@@ -158,6 +215,7 @@ def build_report(
         generated=t("render.report.generated", lang, date=format_date(today, lang)),
         findings=find_all(journey, results, lang),
         maps=[_markup(m) for m in maps],
+        panels=panels,
         sections=sections,
         charts=[s for s in sections if s.chart],
         plotlyjs=_plotlyjs() if include_plotlyjs else "",

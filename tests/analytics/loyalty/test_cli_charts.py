@@ -11,9 +11,10 @@ from typer.testing import CliRunner
 
 from klantreis.analytics.compare import compare
 from klantreis.analytics.drivers import drivers
-from klantreis.analytics.experience import experience
+from klantreis.analytics.experience import ambassadors, experience
 from klantreis.analytics.gap import gap
-from klantreis.analytics.lifecycle import lifecycle
+from klantreis.analytics.lifecycle import churn, lifecycle
+from klantreis.analytics.loops import loops, repeat_purchase
 from klantreis.analytics.retention import retention
 from klantreis.cli import app, main
 from tests.analytics.loyalty._journey import use_journey
@@ -134,6 +135,10 @@ def results(folder):
         "gap": gap(ws),
         "compare": compare(ws, "retention", by="segment"),
         "drivers": drivers(ws, min_support=1),
+        "churn": churn(ws, inactive="30d"),
+        "loops": loops(ws),
+        "repeat_purchase": repeat_purchase(ws),
+        "ambassadors": ambassadors(ws),
     }
     ws.close()
     return out
@@ -169,3 +174,55 @@ def test_compare_figure(results):
     fig = results["compare"].figure()
     assert [trace.name for trace in fig.data] == ["budget", "lux"]
     assert list(fig.data[1].y) == [1.0, 0.5]
+
+
+def test_churn_figure_equals_the_result(results):
+    result = results["churn"]
+    fig = result.figure(lang="nl")
+    bar = fig.data[0]
+    table = result.table.iloc[::-1]  # active on top
+    assert list(bar.y) == ["relatie beëindigd", "inactief", "actief"]
+    assert list(bar.x) == table.customers.tolist()
+    assert list(bar.customdata) == table.share.tolist()
+    assert "Klantverloop" in fig.layout.title.text and "30d" in fig.layout.title.text
+
+
+def test_loops_figure_equals_the_result(results):
+    result = results["loops"]
+    fig = result.figure()
+    share, cycles = fig.data
+    table = result.table
+    assert list(share.x) == ["purchase process", "service loop", "loyalty loop"]
+    assert list(share.y) == table.share.tolist()
+    assert list(share.error_y.array) == pytest.approx((table.high - table.share).tolist())
+    assert list(share.error_y.arrayminus) == pytest.approx((table.share - table.low).tolist())
+    assert list(cycles.y) == pytest.approx(table.cycles_per_customer.tolist(), nan_ok=True)
+    assert list(cycles.customdata) == table.cycles.tolist()
+    entered = table.set_index("loop").loc["purchase"]
+    assert share.text[0].endswith(f"({int(entered.entered)}/{int(entered.buyers)})")
+
+
+def test_repeat_purchase_figure_equals_the_result(results):
+    result = results["repeat_purchase"]
+    row = result.table.iloc[0]
+    fig = result.figure(lang="nl")
+    once, again = fig.data
+    assert (once.x[0], again.x[0]) == (row.buyers - row.repeat_buyers, row.repeat_buyers)
+    assert [once.name, again.name] == ["één keer gekocht", "opnieuw gekocht"]
+    assert fig.layout.barmode == "stack"
+    assert fig.layout.title.text.startswith("Herhaalaankopen: ")
+
+
+def test_ambassadors_figure_equals_the_result(results):
+    result = results["ambassadors"]
+    counts = dict(zip(result.table.kind, result.table.customers, strict=True))
+    shares = dict(zip(result.table.kind, result.table.share, strict=True))
+    fig = result.figure()
+    by_name = {trace.name: trace for trace in fig.data}
+    assert by_name["promoters"].y[0] == counts["promoters"]
+    prompted, spontaneous = by_name["prompted (after a request)"], by_name["spontaneous"]
+    assert prompted.y[0] + spontaneous.y[0] == counts["ambassadors"]
+    assert (prompted.y[0], spontaneous.y[0]) == (counts["prompted"], counts["spontaneous"])
+    assert prompted.x == spontaneous.x == ("ambassadors",)
+    assert spontaneous.customdata[0] == shares["spontaneous"]
+    assert fig.layout.barmode == "stack"

@@ -58,7 +58,7 @@ def reference(events, period):
     return out
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(events=event_logs(), period=st.sampled_from(["day", "week", "month"]))
 def test_matches_brute_force(ws, events, period):
     reset(ws, events=events)
@@ -93,6 +93,45 @@ def test_churn_by_hand(ws):
     # as of 1 February: a and b inactive? a's last event before then is 1 Jan (31 days)
     early = churn(ws, "30d", as_of="2026-02-01")
     assert early.table.customers.tolist() == [1, 1, 0]
+
+
+def churn_reference(events, gap_days, as_of):
+    """Status per customer from their last event (by time, then event id) up to as_of."""
+    from datetime import timedelta
+
+    def when(e):
+        return datetime.fromisoformat(e["timestamp"])
+
+    kept = [e for e in events if as_of is None or when(e) <= as_of]
+    if not kept:
+        return {"active": 0, "inactive": 0, "ended": 0}
+    reference = as_of if as_of is not None else max(when(e) for e in kept)
+    last = {}
+    for e in sorted(kept, key=lambda e: (when(e), e["event_id"])):
+        last[e["customer_id"]] = e
+    out = {"active": 0, "inactive": 0, "ended": 0}
+    for e in last.values():
+        if e["touchpoint"] == "cancel":
+            out["ended"] += 1
+        elif when(e) < reference - timedelta(days=gap_days):
+            out["inactive"] += 1
+        else:
+            out["active"] += 1
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    events=event_logs(),
+    gap_days=st.sampled_from([1, 30]),
+    as_of=st.sampled_from([None, "2026-02-01T00:00:00+00:00", "2026-03-10T12:00:00+00:00"]),
+)
+def test_churn_matches_brute_force(ws, events, gap_days, as_of):
+    reset(ws, events=events)
+    result = churn(ws, f"{gap_days}d", as_of=as_of)
+    got = dict(zip(result.table.status, result.table.customers, strict=True))
+    stamp = None if as_of is None else datetime.fromisoformat(as_of)
+    assert got == churn_reference(events, gap_days, stamp)
 
 
 def test_churn_errors(ws):

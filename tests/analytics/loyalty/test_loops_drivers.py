@@ -40,6 +40,59 @@ def test_loops_by_hand(ws):
     assert table.loc["service", "share"] == 0.5
 
 
+LOOP_OF = {
+    "ad": "purchase",
+    "site": "purchase",
+    "buy": "purchase",
+    "support": "service",
+    "review_request": "loyalty",
+    "refer": "loyalty",
+    "cancel": "loyalty",
+}  # the test journey's phases; "zz" is in no loop
+
+
+def loops_reference(events):
+    """(buyers, {loop: (entered, cycles)}) straight from the module docstring."""
+    from datetime import datetime
+
+    by_customer: dict[str, list] = {}
+    for e in sorted(events, key=lambda e: (datetime.fromisoformat(e["timestamp"]), e["event_id"])):
+        by_customer.setdefault(e["customer_id"], []).append(e)
+    buyers = 0
+    out: dict[str, list[int]] = {}
+    for rows in by_customer.values():
+        buys = [datetime.fromisoformat(e["timestamp"]) for e in rows if e["touchpoint"] == "buy"]
+        if not buys:
+            continue
+        buyers += 1
+        first = min(buys)
+        cycles: dict[str, int] = {}
+        prev = None
+        for e in rows:
+            loop = LOOP_OF.get(e["touchpoint"])
+            counted = loop == "purchase" or datetime.fromisoformat(e["timestamp"]) >= first
+            if loop is not None and counted:
+                cycles[loop] = cycles.get(loop, 0) + (prev != loop)
+            prev = loop
+        for loop, n in cycles.items():
+            entered, total = out.get(loop, [0, 0])
+            out[loop] = [entered + 1, total + n]
+    return buyers, {k: tuple(v) for k, v in out.items()}
+
+
+@settings(max_examples=25, deadline=None)
+@given(events=event_logs())
+def test_loops_match_brute_force(ws, events):
+    reset(ws, events=events)
+    buyers, want = loops_reference(events)
+    table = loops(ws).table
+    assert set(table.buyers) <= {buyers}
+    got = {
+        r.loop: (int(r.entered), int(r.cycles)) for r in table.itertuples(index=False) if r.entered
+    }
+    assert got == want
+
+
 def test_repeat_purchase_by_hand(ws):
     reset(ws, events=LOOPS_LOG)
     row = repeat_purchase(ws).table.iloc[0]

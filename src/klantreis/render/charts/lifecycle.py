@@ -30,4 +30,5 @@ def lifecycle_figure(result: Any, *, lang: str = "en", **_: Any) -> Any:
     fig.update_yaxes(title=t("loyalty.lifecycle.customers", lang))
     fig.update_xaxes(type="category")
     period = result.params.get("period", "month")
-    return apply_style(fig, title=t("loyalty.lifecycle.title", lang, period=period))
+    word = t(f"loyalty.period.{period}", lang) if period in ("day", "week", "month") else period
+    return apply_style(fig, title=t("loyalty.lifecycle.title", lang, period=word))

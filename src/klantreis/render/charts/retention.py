@@ -42,4 +42,5 @@ def retention_figure(result: Any, *, lang: str = "en", **_: Any) -> Any:
     )
     fig.update_xaxes(title=t("loyalty.retention.period", lang), dtick=1)
     period = result.params.get("period", "month")
-    return apply_style(fig, title=t("loyalty.retention.title", lang, period=period))
+    word = t(f"loyalty.period.{period}", lang) if period in ("day", "week", "month") else period
+    return apply_style(fig, title=t("loyalty.retention.title", lang, period=word))
