@@ -201,3 +201,15 @@ def test_matches_a_python_sort(tmp_path_factory, events):
             want.append((customer, eid, pos, tp, nxt))
     assert rows(ws) == want
     ws.close()
+
+
+def test_another_time_zone_gives_another_timeline(ws):
+    """The timeline holds local days, so the workspace's time zone is in its signature."""
+    amsterdam = timeline(ws).execute().sort_values("event_id")
+    ws.close()
+    other = open_workspace(ws.path, timezone="America/New_York")
+    york = timeline(other).execute().sort_values("event_id")
+    assert len(derived_names(other)) == 1  # rebuilt for the other zone (old one dropped)
+    # 2025-01-01 00:00 UTC is 1 January in Amsterdam and 31 December in New York
+    assert list(amsterdam.day) == [20089, 20089, 20089]
+    assert list(york.day) == [20088, 20088, 20088]

@@ -13,7 +13,10 @@ result (a derived table, see :mod:`klantreis.store.derived`). Columns:
 - ``next_touchpoint``, ``next_us``, ``next_sec``: the customer's next event (null after
   the last). Exact gaps: ``(next_us - us) / 1e6``;
 - ``prev_touchpoint``: the touchpoint of the customer's previous event (null at the
-  first).
+  first);
+- ``day``, ``next_day``: the local calendar day (days since 1970-01-01 in the
+  workspace's time zone, which is part of the timeline's signature) of the event and
+  of the next one, for calendar periods without converting every time again.
 
 Only *placed* events are in it (timestamp and touchpoint present), as in every path
 analytic. Restricting the timeline to some customers (a persona, a segment) keeps it
@@ -32,7 +35,7 @@ from klantreis.analytics._time import epoch_micros
 __all__ = ["COLUMNS", "VERSION", "build_timeline", "timeline"]
 
 #: Bump when the definition changes: stored timelines of older versions are rebuilt.
-VERSION = 3
+VERSION = 4
 COLUMNS = (
     "customer_id",
     "event_id",
@@ -47,15 +50,20 @@ COLUMNS = (
     "next_us",
     "next_sec",
     "prev_touchpoint",
+    "day",
+    "next_day",
 )
 
 
-def build_timeline(events: ibis.Table) -> ibis.Table:
-    """The stored part of the timeline of ``events`` (one window, one sort)."""
+def build_timeline(events: ibis.Table, clock: Any = None) -> ibis.Table:
+    """The stored part of the timeline of ``events`` (one window, one sort).
+
+    ``clock`` (:func:`klantreis.analytics.scope.local_clock`) gives the local days.
+    """
     ev = events.filter(events.timestamp.notnull(), events.touchpoint.notnull())
     w = ibis.window(group_by=ev.customer_id, order_by=[ev.timestamp, ev.event_id])
     us = epoch_micros(ev.timestamp)
-    return ev.select(
+    ordered = ev.select(
         "customer_id",
         "event_id",
         "timestamp",
@@ -67,6 +75,13 @@ def build_timeline(events: ibis.Table) -> ibis.Table:
         next_touchpoint=ev.touchpoint.lead().over(w),
         next_us=us.lead().over(w),
         prev_touchpoint=ev.touchpoint.lag().over(w),
+    )
+    if clock is None:
+        none = ibis.null("int64")
+        return ordered.mutate(day=none, next_day=none)
+    return ordered.mutate(
+        day=clock.micros(ordered.us).cast("int64"),
+        next_day=clock.micros(ordered.next_us).cast("int64"),
     )
 
 
@@ -89,5 +104,11 @@ def timeline(ws: Any) -> ibis.Table:
 
     if isinstance(ws, Scoped):
         return ws.restrict(timeline(ws.base))
-    stored = ws.derived("timeline", lambda: build_timeline(ws.events), version=VERSION)
+    from klantreis.analytics.scope import local_clock
+
+    def build() -> ibis.Table:
+        events = ws.events
+        return build_timeline(events, local_clock(ws, events))
+
+    stored = ws.derived("timeline", build, version=VERSION, extra=ws.settings.timezone)
     return _with_seconds(stored)

@@ -107,8 +107,8 @@ def _timeline_lifecycle(tl: Any, spec: LifecycleSpec, clock: Any) -> tuple[Any, 
     """
     import ibis
 
-    pn = day_period(clock.micros(tl.us), spec.period)
-    nxt = day_period(clock.micros(tl.next_us), spec.period)
+    pn = clock.period(tl.day, spec.period)
+    nxt = clock.period(tl.next_day, spec.period)
     ends = tl.filter(tl.next_us.isnull() | (nxt != pn)).select("customer_id", pn=pn, nxt=nxt)
     new = tl.filter(tl.pos == 0).select(
         pn=pn, status=ibis.literal("new"), customer_id=tl.customer_id
@@ -119,7 +119,7 @@ def _timeline_lifecycle(tl: Any, spec: LifecycleSpec, clock: Any) -> tuple[Any, 
         status=ibis.ifelse(back.nxt == back.pn + 1, "returning", "resurrecting"),
         customer_id=back.customer_id,
     )
-    last = tl.aggregate(last=day_period(clock.micros(tl.us.max()), spec.period))
+    last = tl.aggregate(last=day_period(tl.day.max(), spec.period))
     gone = ends.filter(ends.nxt.isnull() | (ends.nxt != ends.pn + 1)).cross_join(last)
     gone = gone.filter(gone.pn + 1 <= gone.last)
     dormant = gone.select(

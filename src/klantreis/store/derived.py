@@ -50,15 +50,17 @@ def derived_table(
     *,
     version: int,
     reads: tuple[str, ...],
+    extra: str = "",
 ) -> ibis.Table:
     """The derived table ``name`` of the workspace (built by ``build()`` when missing).
 
     ``reads`` are the canonical tables the definition reads (their sizes enter the
-    signature); ``version`` changes when the definition changes.
+    signature); ``version`` changes when the definition changes; ``extra`` is any
+    setting the definition depends on (e.g. the time zone).
     """
     con = ws.connect()
     memo: dict[str, ibis.Table] = ws._derived
-    signature = _signature(ws, name, version, reads)
+    signature = _signature(ws, name, version, reads, extra)
     if signature in memo:
         return memo[signature]
     raw = getattr(con, "con", None)
@@ -79,8 +81,8 @@ def derived_table(
     return table
 
 
-def _signature(ws: Any, name: str, version: int, reads: tuple[str, ...]) -> str:
-    parts = [name, str(version)]
+def _signature(ws: Any, name: str, version: int, reads: tuple[str, ...], extra: str) -> str:
+    parts = [name, str(version), extra]
     for table_name in reads:
         table = ws.table(table_name)
         parts.append(f"{table_name}:{int(table.count().execute())}")

@@ -220,6 +220,7 @@ class Workspace:
         *,
         version: int,
         reads: tuple[str, ...] = ("events", "identities"),
+        extra: str = "",
     ) -> ibis.Table:
         """A derived table (an index built from the canonical tables), cached in the store.
 
@@ -228,7 +229,7 @@ class Workspace:
         """
         from klantreis.store.derived import derived_table
 
-        return derived_table(self, name, build, version=version, reads=reads)
+        return derived_table(self, name, build, version=version, reads=reads, extra=extra)
 
     @property
     def events(self) -> ibis.Table:
