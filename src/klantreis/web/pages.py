@@ -105,6 +105,21 @@ def _overview(state: AppState, journey: Journey, persona: str | None) -> Any:
     )
 
 
+def _map_results(state: AppState, journey: Journey, persona: str | None) -> Any:
+    """What the map needs: the report's results when computed already, else only the
+    map's own analyses (a persona's map must not wait for every analysis)."""
+    from klantreis.analytics.overview import map_results
+
+    full = state.peek(("overview", journey.key, persona))
+    if full is not None:
+        return full
+    ws = state.workspace()
+    return state.cached(
+        ("map", journey.key, persona),
+        lambda: map_results(ws, persona=persona, journey=journey.key),
+    )
+
+
 # -- home ------------------------------------------------------------------------------
 def home(state: AppState, query: Query, urls: Urls) -> Page:
     ws = state.workspace()
@@ -184,7 +199,7 @@ def journey_map_page(state: AppState, query: Query, urls: Urls) -> Page:
     journey = ws.journey(query.path["journey"])
     map_state = _choice("state", query.get("state"), list(MAP_STATES), "as-is") or "as-is"
     persona = _persona(journey, query)
-    overview = _overview(state, journey, persona)
+    overview = _map_results(state, journey, persona)
     metrics = map_metrics_from_results(overview, journey)
     html = journey_map(journey, lang=lang, state=map_state, persona=persona, metrics=metrics)
     context = MapContext(

@@ -86,6 +86,11 @@ class AppState:
             self._cache.popitem(last=False)
         return value
 
+    def peek(self, key: tuple[Any, ...]) -> Any:
+        """The cached value for ``key`` at the current data version, or None."""
+        full = (str(self.path), self.data_version(), *key)
+        return self._cache.get(full)
+
     def changed(self) -> None:
         """After a write: forget the loaded journeys (the data version does the rest)."""
         if self._ws is not None:
