@@ -72,9 +72,17 @@ def _keyed(ws: Any, feedback: Any, by: str, frame: Any) -> Any:
         cust = cust.group_by("customer_id").agg(grp=cust.grp.max())
         joined = feedback.left_join(cust, "customer_id")
         return joined.mutate(key=joined.grp.fill_null(NONE))
-    if by == "month":
-        local = feedback.timestamp.date().truncate("M")
-        return feedback.mutate(key=local.cast("string").substr(0, 7))
+    if by == "month":  # the month in the workspace's time zone, on every backend
+        from klantreis.analytics.scope import local_clock, period_number
+
+        clock = local_clock(ws, feedback)
+        if clock is None:  # no answers: nothing to group
+            local = feedback.timestamp.date().truncate("M")
+            return feedback.mutate(key=local.cast("string").substr(0, 7))
+        number = period_number(feedback.timestamp, "month", clock)
+        year = (number // 12).cast("string")
+        month = (number % 12 + 1).cast("string").lpad(2, "0")
+        return feedback.mutate(key=year + "-" + month)
     return feedback.mutate(key=ibis.literal("all"))
 
 

@@ -336,7 +336,7 @@ class _Clock:
         ]
         table = ibis.literal(months, type="array<int64>")
         inside = (day >= first) & (day < first + days)
-        return ibis.ifelse(inside, table[(day - first).cast("int64")], day_period(day, period))
+        return ibis.ifelse(inside, table[(day - first).cast("int32")], day_period(day, period))
 
     def __call__(self, ts: Any) -> Any:
         from klantreis.analytics._time import epoch_micros

@@ -65,7 +65,11 @@ def derived_table(
         return memo[signature]
     raw = getattr(con, "con", None)
     if con.name != "duckdb" or raw is None:
-        table = build().cache()
+        expr = build()
+        table = expr.cache()
+        if table.schema() != expr.schema():
+            # e.g. PySpark stores row_number() and small literals as int32
+            table = table.cast(expr.schema())
     else:
         table_name = f"{PREFIX}{name}_{signature}"
         if not ws.read_only:

@@ -329,10 +329,15 @@ class Workspace:
             return count
 
     def close(self) -> None:
+        """Close the store connection (it reopens on next use).
+
+        A PySpark backend is the user's own SparkSession: it is left running.
+        """
         self._derived.clear()
         if self._con is not None:
             try:
-                self._con.disconnect()
+                if getattr(self._con, "name", "") != "pyspark":
+                    self._con.disconnect()
             finally:
                 self._con = None
 
