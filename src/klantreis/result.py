@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from ibis.backends import BaseBackend
 
-__all__ = ["SQL", "Result", "execute", "staged"]
+__all__ = ["SQL", "Result", "cache_table", "execute", "staged"]
 
 
 class SQL:
@@ -75,6 +75,16 @@ def execute(expr: ibis.Expr, con: BaseBackend | None = None) -> tuple[pd.DataFra
     return df, SQL(expr), time.perf_counter() - started
 
 
+def cache_table(expr: ibis.Table) -> ibis.Table:
+    """``expr`` computed into a temporary backend table (Ibis ``cache()``), with the
+    expression's own column types: PySpark stores row_number() and small integer
+    literals as int32, and a union of such tables with int64 ones would fail."""
+    table = expr.cache()
+    if table.schema() != expr.schema():
+        table = table.cast(expr.schema())
+    return table
+
+
 @contextmanager
 def staged(expr: ibis.Table) -> Iterator[ibis.Table]:
     """``expr`` computed once into a temporary backend table, dropped afterwards.
@@ -83,7 +93,7 @@ def staged(expr: ibis.Table) -> Iterator[ibis.Table]:
     per-customer ordered lists straight from the aggregate that builds them takes ~25 s,
     from a temporary table ~2 s. The result's SQL should be the inline expression's.
     """
-    table = expr.cache()
+    table = cache_table(expr)
     try:
         yield table
     finally:

@@ -1,20 +1,33 @@
-"""The funnel matcher: Ibis expressions, one pass per step (cost linear in the steps).
+"""The funnel matcher: Ibis expressions over the timeline, one pass per step (linear in steps).
 
-Events are numbered per customer once, by (timestamp, event_id) (``pos``). An attempt
-starts at every step-1 event; its state is the last matched step, its position and
-time. Each pass k moves the attempts that stand at step k to the earliest valid
-occurrence of a step that may follow (k+1, or a later one over optional steps):
+The engine reads the workspace's timeline (:mod:`klantreis.analytics._timeline`): every
+event already carries its place in the customer's path (``pos``, by timestamp then
+event_id), its time in microseconds (``us``) and the customer's next event. Keeping only
+some touchpoints keeps the relative order of ``pos``, so nothing is numbered again.
 
-* ordered: the next occurrence of step c after ``pos`` (or at least ``gap`` seconds
-  later) is found with one window over the union of the waiting attempts and the step's
-  events, per customer, ordered by position (an as-of lookup that every SQL backend can
-  run), so no self-join multiplies rows;
-* strict: the next event of the customer (``pos + 1``) must be the step;
+An attempt starts at every step-1 event; its state is the last matched step, its
+position and time. Each pass k moves the attempts that stand at step k to the earliest
+valid occurrence of a step that may follow (k+1, or a later one over optional steps):
+
+* ordered, two strategies with one definition (tests prove them equal):
+
+  - ``join``: join the waiting attempts to the step's events of the same customer that
+    come later and within the deadlines, keep the minimum position. Fastest when few
+    step events fall within an attempt's reach (a window bounds them, or one attempt per
+    customer suffices); rows multiply by attempts x events per customer otherwise;
+  - ``window``: one window over the union of the waiting attempts and the step's events,
+    per customer, ordered by position (an as-of lookup every SQL backend runs), so no
+    row multiplies. Used when neither bound holds;
+
+* strict: the next event of the customer (``pos + 1``) must be the step; the attempt
+  carries its event's ``next_touchpoint``/``next_us``, so a pass is a filter plus one
+  equality join that fetches the new event's own next event;
 * any-order: per event, the first time of every step at or after it (one window with a
   column per step); the level of the span starting there is the number of steps within W.
 
 Intermediate attempt tables are cached on the backend (temporary tables), so each pass
-reads the previous one once. Times are compared in whole seconds since the epoch.
+reads the previous one once. Times are compared exactly (microseconds since the epoch);
+outputs are in seconds.
 """
 
 from __future__ import annotations
@@ -31,29 +44,18 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 from klantreis.analytics._funnel_spec import FunnelSpec
-from klantreis.analytics._time import epoch_seconds
+from klantreis.result import cache_table
 
-__all__ = ["attempts", "positioned"]
+__all__ = ["STRATEGIES", "attempts"]
 
+STRATEGIES = ("join", "window")
 _I64 = dt.int64
 _F64 = dt.float64
+_US = 1_000_000
 
 
-def positioned(
-    events: ibis.Table, touchpoints: set[str] | None, extra: tuple[str, ...] = ()
-) -> ibis.Table:
-    """Events (optionally only ``touchpoints``) as customer_id, touchpoint, sec, pos, x_*."""
-    ev = events
-    if touchpoints is not None:
-        ev = ev.filter(ev.touchpoint.isin(sorted(touchpoints)))
-    order = [ev.timestamp, ev.event_id]
-    return ev.select(
-        customer_id=ev.customer_id.cast(dt.String(nullable=True)),
-        touchpoint=ev.touchpoint,
-        sec=epoch_seconds(ev.timestamp).cast(_F64),
-        pos=ibis.row_number().over(group_by=ev.customer_id, order_by=order),
-        **{f"x_{e}": ev[e] for e in extra},
-    )
+def _micros(seconds: float) -> int:
+    return round(seconds * _US)
 
 
 class _Cache:
@@ -63,7 +65,7 @@ class _Cache:
         self.tables: list[Any] = []
 
     def __call__(self, expr: ibis.Table) -> ibis.Table:
-        cached = expr.cache()
+        cached = cache_table(expr)
         self.tables.append(cached)
         return cached
 
@@ -75,73 +77,100 @@ class _Cache:
         self.tables.clear()
 
 
+def _events(tl: ibis.Table, touchpoints: Any, *cols: str) -> ibis.Table:
+    """Timeline rows of ``touchpoints`` (all when None) with the engine's columns."""
+    ev = tl if touchpoints is None else tl.filter(tl.touchpoint.isin(sorted(touchpoints)))
+    # one nullability everywhere, so the passes' unions line up
+    cid = ev.customer_id.cast(dt.String(nullable=True))
+    return ev.select("touchpoint", "pos", "us", *cols, customer_id=cid)
+
+
+def choose_strategy(spec: FunnelSpec) -> str:
+    """The ordered pass to run: ``join`` when its rows are bounded, else ``window``."""
+    if spec.first_attempt_suffices() or not math.isinf(spec.window_seconds):
+        return "join"
+    return "window"
+
+
 @contextmanager
 def attempts(
-    events: ibis.Table,
+    tl: ibis.Table,
     spec: FunnelSpec,
     *,
-    full: bool = False,
     extra: tuple[str, ...] = (),
     base_out: bool = False,
     strategy: str | None = None,
 ) -> Iterator[Any]:
     """Per attempt: customer_id, a_pos, t0, furthest (0-based), pos_c, sec_c, sp_c, ss_c, x_*.
 
-    ``full`` numbers all events of a customer (needed by strict mode and drop-off);
-    otherwise only the funnel's touchpoints are numbered. ``extra`` event columns of the
-    step-1 event come along as ``x_<name>``. ``base_out`` yields ``(attempts, numbered
-    events)`` instead. ``strategy`` forces the ordered pass ("window" or "join"; tests
-    prove both equal); by default the join pass runs when one attempt per customer
-    suffices (no window, plain ordered steps), where it cannot multiply rows.
+    ``tl`` is a timeline (:func:`klantreis.analytics._timeline.timeline`, possibly of a
+    scoped workspace). ``extra`` timeline columns of the step-1 event come along as
+    ``x_<name>``; t0, sec_c (seconds since the epoch), sp_c and ss_c (seconds from the
+    previous step and from the start) are float seconds. ``base_out`` yields
+    ``(attempts, timeline)`` instead. ``strategy`` forces the ordered pass ("join" or
+    "window"; tests prove both equal); by default :func:`choose_strategy` picks.
     """
     cache = _Cache()
     try:
-        needed = None if (full or spec.mode == "strict") else spec.touchpoints()
-        base = cache(positioned(events, needed, extra))
         if spec.mode == "any-order":
-            out = _any_order(base, spec, extra)
+            out = _any_order(tl, spec, extra)
         else:
-            first = base.filter(base.touchpoint.isin(list(spec.steps[0].touchpoints)))
-            one = spec.first_attempt_suffices()  # then one attempt per customer is enough
-            if one:
-                w = ibis.window(group_by=first.customer_id, order_by=first.pos)
-                first = first.mutate(_r=ibis.row_number().over(w))
-                first = first.filter(first._r == 0).drop("_r")
-            starts = cache(
-                first.select(
+            strict = spec.mode == "strict"
+            first = _events(tl, spec.steps[0].touchpoints, "next_touchpoint", "next_us")
+            if spec.first_attempt_suffices():
+                # one attempt per customer is enough: its earliest step-1 event (the
+                # smallest pos also has the smallest time, so no window is needed)
+                g = first.group_by("customer_id").aggregate(p=first.pos.min(), u=first.us.min())
+                starts = g.select(
+                    customer_id=g.customer_id,
+                    a_pos=g.p,
+                    t0=g.u,
+                    step=ibis.literal(0, _I64),
+                    pos=g.p,
+                    us=g.u,
+                    sp=_null(_I64),
+                )
+            else:
+                starts = first.select(
                     customer_id=first.customer_id,
                     a_pos=first.pos,
-                    t0=first.sec,
+                    t0=first.us,
                     step=ibis.literal(0, _I64),
                     pos=first.pos,
-                    sec=first.sec,
-                    sp=_null(_F64),
+                    us=first.us,
+                    sp=_null(_I64),
+                    **(_next_of(first, spec, 0) if strict else {}),
                 )
-            )
+            starts = cache(starts)
             moves = {-1: starts}  # pass k -> the moves it made (-1: the starts)
-            step_pass = _strict_pass if spec.mode == "strict" else _ordered_pass
-            if spec.mode == "ordered" and (strategy == "join" or (strategy is None and one)):
-                step_pass = _ordered_join_pass
+            if strict:
+                step_pass = _strict_pass
+            else:
+                chosen = strategy or choose_strategy(spec)
+                step_pass = _ordered_join_pass if chosen == "join" else _ordered_window_pass
             for k in range(spec.n - 1):
                 sources = [
                     m for p, m in moves.items() if k in ([0] if p < 0 else spec.candidates(p))
                 ]
                 waiting = ibis.union(*[m.filter(m.step == k) for m in sources], distinct=False)
-                moves[k] = cache(step_pass(waiting, base, spec, k))
-            att = _pivot(list(moves.values()), spec)
+                moves[k] = cache(step_pass(waiting, tl, spec, k))
+            cols = ["customer_id", "a_pos", "t0", "step", "pos", "us", "sp"]
+            att = _pivot([m.select(*cols) for m in moves.values()], spec)
             if extra:
-                xs = first.select(
-                    "customer_id", a_pos=first.pos, **{f"x_{e}": first[f"x_{e}"] for e in extra}
+                xs = _events(tl, spec.steps[0].touchpoints, *extra)
+                xs = xs.select(
+                    x_customer=xs.customer_id,
+                    x_a_pos=xs.pos,
+                    **{f"x_{e}": xs[e] for e in extra},
                 )
-                xs = xs.rename(x_customer="customer_id", x_a_pos="a_pos")
                 j = att.join(xs, [att.customer_id == xs.x_customer, att.a_pos == xs.x_a_pos])
                 att = j.drop("x_customer", "x_a_pos")
             if spec.exclusions:
-                att = _exclude(cache(att), base, spec)
+                att = _exclude(cache(att), tl, spec)
             else:
                 att = att.mutate(furthest=att.cur_step)
             out = _finish(att, spec, extra)
-        yield (out, base) if base_out else out
+        yield (out, tl) if base_out else out
     finally:
         cache.release()
 
@@ -157,20 +186,39 @@ def _pivot(moves: list[ibis.Table], spec: FunnelSpec) -> ibis.Table:
     for c in range(spec.n):
         here = m.step == c
         aggs[f"pos_{c}"] = ibis.ifelse(here, m.pos, _null(_I64)).max()
-        aggs[f"sec_{c}"] = ibis.ifelse(here, m.sec, _null(_F64)).max()
-        aggs[f"sp_{c}"] = ibis.ifelse(here, m.sp, _null(_F64)).max()
+        aggs[f"us_{c}"] = ibis.ifelse(here, m.us, _null(_I64)).max()
+        aggs[f"sp_{c}"] = ibis.ifelse(here, m.sp, _null(_I64)).max()
     return m.group_by("customer_id", "a_pos").aggregate(**aggs)
 
 
-def _deadline_ok(spec: FunnelSpec, c: int, nsec: Any, cur_sec: Any, t0: Any) -> Any:
-    ok = nsec.notnull() if math.isinf(spec.window_seconds) else nsec <= t0 + spec.window_seconds
+def _deadline_ok(spec: FunnelSpec, c: int, nus: Any, cur_us: Any, t0: Any) -> Any:
+    """The step-c event at ``nus`` lies within the window and the step's own window."""
+    ok = (
+        nus.notnull()
+        if math.isinf(spec.window_seconds)
+        else nus <= t0 + _micros(spec.window_seconds)
+    )
     win = spec.steps[c].window_seconds
     if win is not None:
-        ok = ok & (nsec - cur_sec <= win)
+        ok = ok & (nus - cur_us <= _micros(win))
     return ok
 
 
-def _ordered_pass(waiting: ibis.Table, base: ibis.Table, spec: FunnelSpec, k: int) -> ibis.Table:
+def _move(p: ibis.Table, step: Any, pos: Any, us: Any) -> ibis.Table:
+    return p.select(
+        customer_id=p.customer_id,
+        a_pos=p.a_pos,
+        t0=p.t0,
+        step=step.cast(_I64) if not isinstance(step, int) else ibis.literal(step, _I64),
+        pos=pos,
+        us=us,
+        sp=us - p.us,
+    )
+
+
+def _ordered_window_pass(
+    waiting: ibis.Table, tl: ibis.Table, spec: FunnelSpec, k: int
+) -> ibis.Table:
     """Moves of the attempts waiting at step k: the earliest valid next step, if any."""
     cand = spec.candidates(k)
     parts = [
@@ -178,24 +226,26 @@ def _ordered_pass(waiting: ibis.Table, base: ibis.Table, spec: FunnelSpec, k: in
             customer_id=waiting.customer_id,
             a_pos=waiting.a_pos,
             t0=waiting.t0,
+            cus=waiting.us,
             key=waiting.pos,
-            ksec=waiting.sec,
+            kus=waiting.us,
             kind=ibis.literal(1, _I64),
             c=ibis.literal(-1, _I64),
         )
     ]
     who = waiting.select(w_customer=waiting.customer_id).distinct()
     for c in cand:
-        ev = base.filter(base.touchpoint.isin(list(spec.steps[c].touchpoints)))
+        ev = _events(tl, spec.steps[c].touchpoints)
         if k:  # later steps: only the customers still waiting (attempts die off step by step)
             ev = ev.semi_join(who, ev.customer_id == who.w_customer)
         parts.append(
             ev.select(
                 customer_id=ev.customer_id,
                 a_pos=_null(_I64),
-                t0=_null(_F64),
+                t0=_null(_I64),
+                cus=_null(_I64),
                 key=ev.pos,
-                ksec=ev.sec,
+                kus=ev.us,
                 kind=ibis.literal(0, _I64),
                 c=ibis.literal(c, _I64),
             )
@@ -208,14 +258,15 @@ def _ordered_pass(waiting: ibis.Table, base: ibis.Table, spec: FunnelSpec, k: in
         gap = spec.steps[c].gap_seconds
         w = after
         if gap > 0:  # at least `gap` seconds later (which is also later in position)
-            w = ibis.window(group_by=u.customer_id, order_by=u.ksec, range=(gap, None))
+            w = ibis.window(group_by=u.customer_id, order_by=u.kus, range=(_micros(gap), None))
         found[f"nx_{c}"] = ibis.ifelse(is_c, u.key, _null(_I64)).min().over(w)
-        found[f"ns_{c}"] = ibis.ifelse(is_c, u.ksec, _null(_F64)).min().over(w)
+        found[f"ns_{c}"] = ibis.ifelse(is_c, u.kus, _null(_I64)).min().over(w)
     p = u.mutate(**found)
     p = p.filter(p.kind == 1)
+    p = p.mutate(us=p.cus)
     valid = {
         c: ibis.ifelse(
-            p[f"nx_{c}"].notnull() & _deadline_ok(spec, c, p[f"ns_{c}"], p.ksec, p.t0),
+            p[f"nx_{c}"].notnull() & _deadline_ok(spec, c, p[f"ns_{c}"], p.us, p.t0),
             p[f"nx_{c}"],
             _null(_I64),
         )
@@ -227,50 +278,35 @@ def _ordered_pass(waiting: ibis.Table, base: ibis.Table, spec: FunnelSpec, k: in
     p = p.filter(p.npos.notnull())
     if len(cand) > 1:
         nstep = ibis.cases(*[(p[f"v_{c}"] == p.npos, c) for c in cand], else_=_null(_I64))
-        nsec = ibis.cases(*[(p[f"v_{c}"] == p.npos, p[f"ns_{c}"]) for c in cand], else_=_null(_F64))
-    else:
-        nstep, nsec = ibis.literal(cand[0], _I64), p[f"ns_{cand[0]}"]
-    return p.select(
-        customer_id=p.customer_id,
-        a_pos=p.a_pos,
-        t0=p.t0,
-        step=nstep.cast(_I64),
-        pos=p.npos,
-        sec=nsec,
-        sp=nsec - p.ksec,
-    )
+        nus = ibis.cases(*[(p[f"v_{c}"] == p.npos, p[f"ns_{c}"]) for c in cand], else_=_null(_I64))
+        return _move(p, nstep, p.npos, nus)
+    return _move(p, cand[0], p.npos, p[f"ns_{cand[0]}"])
 
 
-def _ordered_join_pass(
-    waiting: ibis.Table, base: ibis.Table, spec: FunnelSpec, k: int
-) -> ibis.Table:
-    """Same moves as :func:`_ordered_pass`, by a join and a minimum per attempt.
+def _ordered_join_pass(waiting: ibis.Table, tl: ibis.Table, spec: FunnelSpec, k: int) -> ibis.Table:
+    """Same moves as :func:`_ordered_window_pass`, by a join and a minimum per attempt.
 
-    Cheaper when few attempts wait per customer; rows multiply by the attempts waiting
-    per customer otherwise. Within a customer ``sec`` never decreases with ``pos``, so
-    the minimum ``sec`` after a position is the time of the minimum ``pos``.
+    The deadlines sit in the join condition, so only events within an attempt's reach
+    pair with it. Within a customer ``us`` never decreases with ``pos``, so the minimum
+    ``us`` after a position is the time of the minimum ``pos``.
     """
     cand = spec.candidates(k)
     found = None
     for c in cand:
-        ev = base.filter(base.touchpoint.isin(list(spec.steps[c].touchpoints)))
-        ev = ev.select(e_customer=ev.customer_id, e_pos=ev.pos, e_sec=ev.sec)
+        ev = _events(tl, spec.steps[c].touchpoints)
+        ev = ev.select(e_customer=ev.customer_id, e_pos=ev.pos, e_us=ev.us)
         gap = spec.steps[c].gap_seconds
-        later = ev.e_sec >= waiting.sec + gap if gap > 0 else ev.e_pos > waiting.pos
-        j = waiting.join(ev, [waiting.customer_id == ev.e_customer, later])
-        g = j.group_by("customer_id", "a_pos", "t0", "pos", "sec").aggregate(
-            nx=j.e_pos.min(), ns=j.e_sec.min()
+        later = ev.e_us >= waiting.us + _micros(gap) if gap > 0 else ev.e_pos > waiting.pos
+        conds = [waiting.customer_id == ev.e_customer, later]
+        if not math.isinf(spec.window_seconds):
+            conds.append(ev.e_us <= waiting.t0 + _micros(spec.window_seconds))
+        if spec.steps[c].window_seconds is not None:
+            conds.append(ev.e_us - waiting.us <= _micros(spec.steps[c].window_seconds))
+        j = waiting.join(ev, conds)
+        g = j.group_by("customer_id", "a_pos", "t0", "us").aggregate(
+            nx=j.e_pos.min(), nus=j.e_us.min()
         )
-        g = g.filter(_deadline_ok(spec, c, g.ns, g.sec, g.t0))
-        g = g.select(
-            customer_id=g.customer_id,
-            a_pos=g.a_pos,
-            t0=g.t0,
-            step=ibis.literal(c, _I64),
-            pos=g.nx,
-            sec=g.ns,
-            sp=g.ns - g.sec,
-        )
+        g = _move(g, c, g.nx, g.nus)
         found = g if found is None else found.union(g, distinct=False)
     if len(cand) == 1:
         return found
@@ -280,38 +316,63 @@ def _ordered_join_pass(
     return ranked.filter(ranked._r == 0).drop("_r")
 
 
-def _strict_pass(waiting: ibis.Table, base: ibis.Table, spec: FunnelSpec, k: int) -> ibis.Table:
+def _next_of(ev: ibis.Table, spec: FunnelSpec, c: int) -> dict[str, Any]:
+    """For an event matched as step c: which candidate step its next event is (nc), and when.
+
+    A small integer instead of the next touchpoint keeps strings out of cached tables.
+    """
+    cand = spec.candidates(c)
+    if not cand:
+        return {"nc": _null(_I64), "nus": _null(_I64)}
+    cases = [(ev.next_touchpoint.isin(list(spec.steps[d].touchpoints)), d) for d in cand]
+    return {"nc": ibis.cases(*cases, else_=_null(_I64)), "nus": ev.next_us}
+
+
+def _strict_pass(waiting: ibis.Table, tl: ibis.Table, spec: FunnelSpec, k: int) -> ibis.Table:
     """Moves of the attempts waiting at step k: their very next event, if it is a valid step."""
     cand = spec.candidates(k)
-    nxt = base.select(
-        n_customer=base.customer_id, npos=base.pos, ntp=base.touchpoint, nsec=base.sec
-    )
-    j = waiting.join(nxt, [waiting.customer_id == nxt.n_customer, nxt.npos == waiting.pos + 1])
     cases = []
     for c in cand:
         step = spec.steps[c]
-        ok = j.ntp.isin(list(step.touchpoints)) & _deadline_ok(spec, c, j.nsec, j.sec, j.t0)
+        ok = (waiting.nc == c) & _deadline_ok(spec, c, waiting.nus, waiting.us, waiting.t0)
         if step.gap_seconds > 0:
-            ok = ok & (j.nsec - j.sec >= step.gap_seconds)
+            ok = ok & (waiting.nus - waiting.us >= _micros(step.gap_seconds))
         cases.append((ok, ibis.literal(c, _I64)))
-    j = j.mutate(nstep=ibis.cases(*cases, else_=_null(_I64)))
-    j = j.filter(j.nstep.notnull())
-    return j.select(
-        customer_id=j.customer_id,
-        a_pos=j.a_pos,
-        t0=j.t0,
-        step=j.nstep,
-        pos=j.npos,
-        sec=j.nsec,
-        sp=j.nsec - j.sec,
-    )
+    w = waiting.mutate(nstep=ibis.cases(*cases, else_=_null(_I64)))
+    w = w.filter(w.nstep.notnull())
+    if cand == [spec.n - 1]:  # the last step: no pass reads the next event
+        m = _move(w, w.nstep, w.pos + 1, w.nus)
+        return m.mutate(nc=_null(_I64), nus=_null(_I64))
+    # fetch the new event's own next event (the next pass needs it); one join per step
+    parts = []
+    for c in cand:
+        nxt = _events(tl, spec.steps[c].touchpoints, "next_touchpoint", "next_us")
+        nxt = nxt.select(
+            n_customer=nxt.customer_id, n_pos=nxt.pos, **_next_of(nxt, spec, c)
+        ).rename(n_nc="nc", n_nus="nus")
+        wc = w.filter(w.nstep == c) if len(cand) > 1 else w
+        j = wc.join(nxt, [wc.customer_id == nxt.n_customer, nxt.n_pos == wc.pos + 1])
+        parts.append(
+            j.select(
+                customer_id=j.customer_id,
+                a_pos=j.a_pos,
+                t0=j.t0,
+                step=j.nstep,
+                pos=j.n_pos,
+                us=j.nus,
+                sp=j.nus - j.us,
+                nc=j.n_nc,
+                nus=j.n_nus,
+            )
+        )
+    return ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
 
 
 def _coalesce(values: list[Any]) -> Any:
     return values[0] if len(values) == 1 else ibis.coalesce(*values)
 
 
-def _exclude(att: ibis.Table, base: ibis.Table, spec: FunnelSpec) -> ibis.Table:
+def _exclude(att: ibis.Table, tl: ibis.Table, spec: FunnelSpec) -> ibis.Table:
     """Truncate attempts at step ``after`` when an excluded touchpoint lies in between."""
     parts = []
     n = spec.n
@@ -331,7 +392,7 @@ def _exclude(att: ibis.Table, base: ibis.Table, spec: FunnelSpec) -> ibis.Table:
                 x=ibis.literal(xi, _I64),
             )
         )
-        ev = base.filter(base.touchpoint.isin(list(x.touchpoints)))
+        ev = _events(tl, x.touchpoints)
         parts.append(
             ev.select(
                 customer_id=ev.customer_id,
@@ -361,36 +422,33 @@ def _finish(att: ibis.Table, spec: FunnelSpec, extra: tuple[str, ...]) -> ibis.T
         "customer_id": att.customer_id,
         "a_pos": att.a_pos,
         "furthest": att.furthest,
-        "t0": att.t0,
+        "t0": att.t0 / _US,
         **{f"x_{e}": att[f"x_{e}"] for e in extra},
     }
     for c in range(spec.n):
         reached = att.furthest >= c
         cols[f"pos_{c}"] = ibis.ifelse(reached, att[f"pos_{c}"], _null(_I64))
-        cols[f"sec_{c}"] = ibis.ifelse(reached, att[f"sec_{c}"], _null(_F64))
-        cols[f"sp_{c}"] = ibis.ifelse(reached, att[f"sp_{c}"], _null(_F64))
-        cols[f"ss_{c}"] = ibis.ifelse(reached, att[f"sec_{c}"] - att.t0, _null(_F64))
+        cols[f"sec_{c}"] = ibis.ifelse(reached, att[f"us_{c}"] / _US, _null(_F64))
+        cols[f"sp_{c}"] = ibis.ifelse(reached, att[f"sp_{c}"] / _US, _null(_F64))
+        cols[f"ss_{c}"] = ibis.ifelse(reached, (att[f"us_{c}"] - att.t0) / _US, _null(_F64))
     return att.select(**cols)
 
 
-def _any_order(base: ibis.Table, spec: FunnelSpec, extra: tuple[str, ...]) -> ibis.Table:
-    ev = base.filter(base.touchpoint.isin(sorted(spec.touchpoints())))
+def _any_order(tl: ibis.Table, spec: FunnelSpec, extra: tuple[str, ...]) -> ibis.Table:
+    ev = _events(tl, spec.touchpoints(), *[e for e in extra if e not in ("touchpoint",)])
     w = ibis.window(group_by=ev.customer_id, order_by=ev.pos, rows=(0, None))
     firsts = {
-        f"f_{c}": ibis.ifelse(ev.touchpoint.isin(list(s.touchpoints)), ev.sec, _null(_F64))
+        f"f_{c}": ibis.ifelse(ev.touchpoint.isin(list(s.touchpoints)), ev.us, _null(_I64))
         .min()
         .over(w)
         for c, s in enumerate(spec.steps)
     }
     ev = ev.mutate(**firsts)
     inf = math.isinf(spec.window_seconds)
+    wus = 0 if inf else _micros(spec.window_seconds)
     level = sum(
         (
-            ibis.ifelse(
-                ev[f"f_{c}"].notnull() if inf else ev[f"f_{c}"] <= ev.sec + spec.window_seconds,
-                1,
-                0,
-            )
+            ibis.ifelse(ev[f"f_{c}"].notnull() if inf else ev[f"f_{c}"] <= ev.us + wus, 1, 0)
             for c in range(spec.n)
         ),
         ibis.literal(0, _I64),
@@ -399,8 +457,8 @@ def _any_order(base: ibis.Table, spec: FunnelSpec, extra: tuple[str, ...]) -> ib
         "customer_id": ev.customer_id,
         "a_pos": ev.pos,
         "furthest": level - 1,
-        "t0": ev.sec,
-        **{f"x_{e}": ev[f"x_{e}"] for e in extra},
+        "t0": ev.us / _US,
+        **{f"x_{e}": ev[e] for e in extra},
     }
     for c in range(spec.n):
         for prefix, t in (("pos", _I64), ("sec", _F64), ("sp", _F64), ("ss", _F64)):

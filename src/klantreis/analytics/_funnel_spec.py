@@ -280,8 +280,12 @@ def build_spec(
             )
     skew_s = parse_duration(skew, field="skew").total_seconds()
     if skew_s:
+        # Matching a step up to N seconds *before* the previous one needs every attempt to
+        # remember which events it already used (one event, one step): not a per-pass
+        # lookup any more, so not exact in this engine yet.
         raise NotImplementedError(
-            "skew tolerance is not implemented yet; ties are broken by event_id (skew=0)"
+            "skew tolerance (events within N seconds matched in either order) is not "
+            "implemented yet; events at the same time are ordered by event_id: leave skew=0"
         )
     if by is not None and by not in BY_FIXED and not by.startswith(("property.", "attribute.")):
         raise InvalidSpec(

@@ -26,6 +26,8 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from klantreis.result import cache_table
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -65,11 +67,7 @@ def derived_table(
         return memo[signature]
     raw = getattr(con, "con", None)
     if con.name != "duckdb" or raw is None:
-        expr = build()
-        table = expr.cache()
-        if table.schema() != expr.schema():
-            # e.g. PySpark stores row_number() and small literals as int32
-            table = table.cast(expr.schema())
+        table = cache_table(build())
     else:
         table_name = f"{PREFIX}{name}_{signature}"
         if not ws.read_only:

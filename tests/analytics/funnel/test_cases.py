@@ -267,3 +267,32 @@ def test_result_definition_figure_and_errors(mk) -> None:
         funnel(ws, ["home", "cart?", "x"], mode="any-order")
     with pytest.raises(NotImplementedError, match="skew"):
         funnel(ws, ["home", "cart"], skew="5s")
+
+
+def test_scoped_workspace_counts_only_its_customers(mk) -> None:
+    from klantreis.analytics.scope import scoped
+
+    ws = mk(
+        [ev("c1", 0, "a", channel="web"), ev("c1", 1, "b")],
+        [ev("c2", 0, "a", properties='{"campaign": "x"}'), ev("c2", 1, "b"), ev("c2", 2, "c")],
+        [ev("c3", 0, "a"), ev("c3", 1, "c")],
+        customers=[
+            {"customer_id": "c1", "segment": "gold"},
+            {"customer_id": "c2", "segment": "gold"},
+            {"customer_id": "c3", "segment": "silver"},
+        ],
+    )
+    gold = scoped(ws, segment="gold")
+    assert counts(gold, ["a", "b", "c"]) == [2, 2, 1]
+    assert counts(gold, ["a", "b", "c"], mode="strict") == [2, 2, 1]
+    assert counts(gold, ["a", "c"], mode="any-order") == [2, 1]
+    assert counts(scoped(ws, segment="silver"), ["a", "b", "c"]) == [1, 0, 0]
+    t = funnel(gold, ["a", "b"], by="property.campaign").table
+    assert t[["property.campaign", "customers"]].values.tolist() == [
+        ["x", 1],
+        ["x", 1],
+        ["(none)", 1],
+        ["(none)", 1],
+    ]
+    r = dropoff(gold, ["a", "b", "c"], at=2)
+    assert r.extras["customers"]["customer_id"].tolist() == ["c1"]
