@@ -6,7 +6,7 @@ median over runs, and the ratio to DuckDB's own floor: a plain
 rejects or mapping. Targets on a 2-core machine: >= 2M rows/s (Parquet), >= 500k rows/s
 (CSV), peak memory < 2 GB.
 
-    flock /tmp/klantreis-bench.lock .venv/bin/python benchmarks/ingest.py [--runs 3]
+    flock /tmp/klantreis-bench.lock .venv/bin/python benchmarks/ingest.py [--runs 3] [--formats csv]
 """
 
 from __future__ import annotations
@@ -73,9 +73,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--customers", type=int, default=1_000_000)
+    ap.add_argument("--formats", default="parquet,csv", help="comma-separated: parquet,csv")
     args = ap.parse_args()
     parquet = events_parquet(args.customers)
     files = {"parquet": parquet, "csv": csv_file(parquet)}
+    files = {k: v for k, v in files.items() if k in args.formats.split(",")}
     targets = {"parquet": 2_000_000, "csv": 500_000}
     for name, file in files.items():
         results = {}

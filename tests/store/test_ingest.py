@@ -258,3 +258,42 @@ def test_dry_run_stores_nothing(ws, tmp_path):
     assert (s.read, s.stored) == (1, 1)
     assert ws.events.count().execute() == 0
     assert ws.ingests.count().execute() == 0
+
+
+def test_fields_are_trimmed_of_spaces_like_duckdb_trim(ws, tmp_path):
+    # ASCII spaces and Unicode spaces (no-break space) go; tabs stay, as with trim()
+    f = tmp_path / "e.csv"
+    f.write_text(
+        "customer_id,timestamp,touchpoint\n"
+        "  c1 ,2026-01-01, site\n"
+        "\u00a0c2\u00a0,2026-01-01,shop\u2003\n"
+        "\tc3,2026-01-01,é \n"
+        "   ,2026-01-01,site\n",
+        encoding="utf-8",
+    )
+    s = ws.ingest(f)
+    assert (s.stored, s.rejected) == (3, 1)
+    assert s.reasons == {"customer_id.missing": 1}
+    df = _events(ws)
+    assert list(df["customer_id"]) == ["\tc3", "c1", "c2"]
+    assert list(df["touchpoint"]) == ["é", "site", "shop"]
+
+
+def test_large_csv_exact_lines_and_first_row_wins(ws, tmp_path):
+    # big enough for DuckDB to read it in parallel: line numbers come from file order
+    n = 1_500_000
+    f = tmp_path / "big.csv"
+    lines = ["event_id,customer_id,timestamp,touchpoint"]
+    lines += [f"e{i},c{i % 997},2026-01-01 10:00,t{i % 3}" for i in range(n)]
+    bad = [7, 600_001, 1_234_567, n]  # lines (the header is line 1)
+    for line in bad:
+        lines[line - 1] = f"e{line},c1,not a time,t1"
+    lines[1_400_000] = "e10,c-late,2026-01-02,t9"  # repeats id e10 (line 12): first wins
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    s = ws.ingest(f)
+    assert (s.read, s.rejected, s.duplicates) == (n, 4, 1)
+    assert [e["line"] for e in s.examples] == bad
+    assert sorted(ws.rejects.execute()["line"]) == bad
+    events = ws.events
+    late = events.filter(events.event_id == "e10").execute()
+    assert list(late["customer_id"]) == ["c10"]

@@ -172,6 +172,11 @@ def test_sigkill_mid_ingest_leaves_store_unchanged(tmp_path):
     # and the lock died with the process
     with writer_lock(ws.path, "after"):
         pass
+    # the dead ingest's scratch folder is left behind, and the next writer removes it
+    assert list((ws.path / ".tmp").glob("ingest-*"))
+    ws.ingest(first)
+    assert not list((ws.path / ".tmp").glob("ingest-*"))
+    assert ws.events.count().execute() == 1
 
 
 @settings(max_examples=15, deadline=None)

@@ -5,8 +5,10 @@ prune) first take an exclusive ``flock`` on ``DIR/klantreis.lock`` without waiti
 and write their pid, host, command and start time into it; a second writer fails
 at once with :class:`~klantreis.errors.WorkspaceLocked` naming the holder. The
 kernel releases the lock when the holder dies (kill -9 included), so a stale file
-never blocks anyone. Readers do not take this lock; they open the store read-only
-and wait a moment while a writer commits (see ``workspace._connect_duckdb``).
+never blocks anyone. Readers do not take this lock: an ingest reads and checks its
+file in a scratch DuckDB of its own (:mod:`klantreis.store.scratch`) and opens the
+store only to commit, so readers open the store as usual and wait a moment only while
+a writer commits (see ``workspace._connect``). Messages follow the workspace's language.
 """
 
 from __future__ import annotations
@@ -44,19 +46,43 @@ def holder(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def describe(info: dict[str, Any] | None) -> str:
-    """'pid 123 on host, since 2026-11-22T18:00:00Z: klantreis ingest x.csv'."""
+def describe(info: dict[str, Any] | None, lang: str | None = None) -> str:
+    """'pid 123 on host, since 2026-11-22T18:00:00Z: klantreis ingest x.csv'.
+
+    >>> describe(None, "nl")
+    'een ander proces'
+    """
+    from klantreis.i18n import t
+
     if not info:
-        return "another process"
-    return (
-        f"pid {info.get('pid')} on {info.get('host')}, since {info.get('since')}: "
-        f"{info.get('command')}"
+        return t("store.holder.unknown", lang)
+    return t(
+        "store.holder",
+        lang,
+        pid=info.get("pid"),
+        host=info.get("host"),
+        since=info.get("since"),
+        command=info.get("command"),
     )
 
 
+def _language(folder: Path) -> str | None:
+    """The workspace's language for messages (English when its settings cannot be read)."""
+    try:
+        from klantreis.settings import Settings
+
+        return Settings.load(folder, {}).language
+    except Exception:
+        return None
+
+
 @contextlib.contextmanager
-def writer_lock(folder: Path, command: str | None = None) -> Iterator[dict[str, Any]]:
-    """Hold the workspace's writer lock; raise WorkspaceLocked at once if taken."""
+def writer_lock(
+    folder: Path, command: str | None = None, lang: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """Hold the workspace's writer lock; raise WorkspaceLocked at once if taken.
+
+    The message is in ``lang``, else in the workspace's language."""
     from klantreis.i18n import t
 
     path = folder / LOCK_FILE
@@ -66,9 +92,10 @@ def writer_lock(folder: Path, command: str | None = None) -> Iterator[dict[str, 
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             info = holder(folder)
+            lang = lang or _language(folder)
             raise WorkspaceLocked(
-                t("store.locked", None, folder=str(folder), holder=describe(info)),
-                hint=t("store.locked.hint", None),
+                t("store.locked", lang, folder=str(folder), holder=describe(info, lang)),
+                hint=t("store.locked.hint", lang),
             ) from None
         info = {
             "pid": os.getpid(),

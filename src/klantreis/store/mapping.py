@@ -135,8 +135,12 @@ class Mapping(_Model):
         return ReadOptions(**self.read.model_dump())
 
 
-def load_mapping(source: str | os.PathLike[str] | dict[str, Any] | Mapping | None) -> Mapping:
+def load_mapping(
+    source: str | os.PathLike[str] | dict[str, Any] | Mapping | None, lang: str | None = None
+) -> Mapping:
     """A Mapping from a YAML file path, a dict, a Mapping or None (no mapping)."""
+    from klantreis.i18n import t
+
     if source is None:
         return Mapping()
     if isinstance(source, Mapping):
@@ -150,13 +154,15 @@ def load_mapping(source: str | os.PathLike[str] | dict[str, Any] | Mapping | Non
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise MappingError(f"cannot read mapping file: {exc.strerror}", file=path) from None
+        raise MappingError(
+            t("store.mapping.unreadable", lang, error=exc.strerror), file=path
+        ) from None
     try:
         data = YAML(typ="safe", pure=True).load(text) or {}
     except YAMLError as exc:
-        raise MappingError(f"not valid YAML: {exc}", file=path) from None
+        raise MappingError(t("store.mapping.yaml", lang, error=str(exc)), file=path) from None
     if not isinstance(data, dict):
-        raise MappingError("a mapping file must be a mapping (key: value lines)", file=path)
+        raise MappingError(t("store.mapping.not_a_mapping", lang), file=path)
     return Mapping.from_dict(data, file=str(path))
 
 
@@ -174,7 +180,7 @@ def resolve_columns(
             raise MappingError(
                 t("store.mapping.role", lang, role=ours, kind=kind, roles=", ".join(roles)),
                 field=f"columns.{ours}",
-                hint=f"did you mean '{guess}'?" if guess else None,
+                hint=t("store.did_you_mean", lang, value=guess) if guess else None,
             )
         if theirs not in columns:
             guess = did_you_mean(theirs, columns)
@@ -182,7 +188,7 @@ def resolve_columns(
                 t("store.mapping.column", lang, column=theirs, columns=", ".join(columns)),
                 file=file,
                 field=f"columns.{ours}",
-                hint=f"did you mean '{guess}'?" if guess else None,
+                hint=t("store.did_you_mean", lang, value=guess) if guess else None,
             )
     lowered = {c.lower().strip(): c for c in columns}
     resolved: dict[str, str] = {}

@@ -4,7 +4,10 @@ DuckDB relation, without loading it into Python.
 Python only looks at the first bytes of a file to detect its dialect (encoding,
 delimiter, header, decimal comma); DuckDB's own readers then stream the whole file
 with those options set explicitly (bound parameters, no sniffing). Every relation has
-the source columns plus ``_idx`` (record number, 1-based) and ``_file``.
+the source columns plus ``_file`` and ``_idx`` (record number, 1-based). Text formats
+leave ``_idx`` out (``Source.numbered`` is false): numbering rows in SQL would make
+DuckDB read them on one thread, so the ingest keeps them in file order instead and
+numbers them from their place in its staged copy.
 
     >>> opts = ReadOptions(delimiter=";")
     >>> opts.delimiter
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from klantreis.errors import ReadError
+from klantreis.i18n import t
 
 __all__ = ["FORMATS", "ReadOptions", "Source", "detect_format", "open_source"]
 
@@ -62,7 +66,7 @@ class Source:
     format: str
     columns: list[str]
     types: dict[str, str]  # column -> DuckDB type name ('VARCHAR' for text formats)
-    sql: str  # SELECT with the columns, _idx and _file
+    sql: str  # SELECT with the columns, _file and (when numbered) _idx
     params: dict[str, Any]
     sample: list[dict[str, Any]]  # first rows as text, for detection of values
     encoding: str = "utf-8"
@@ -72,16 +76,19 @@ class Source:
     rejects_table: str | None = None  # DuckDB's table of rows its CSV reader refused
     empty: bool = False
     temp: list[Path] = field(default_factory=list)
+    numbered: bool = True  # sql has _idx; else rows come in file order
 
     def cleanup(self) -> None:
         for path in self.temp:
             path.unlink(missing_ok=True)
 
 
-def detect_format(path: Path, fmt: str | None = None) -> str:
+def detect_format(path: Path, fmt: str | None = None, lang: str | None = None) -> str:
     if fmt:
         if fmt not in FORMATS:
-            raise ReadError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}", file=path)
+            raise ReadError(
+                t("store.read.format", lang, format=fmt, formats=", ".join(FORMATS)), file=path
+            )
         return fmt
     if path.is_dir():
         return "parquet"
@@ -100,28 +107,31 @@ def detect_format(path: Path, fmt: str | None = None) -> str:
     return "csv"
 
 
-def open_source(con: Any, path: Path, options: ReadOptions, tmp_dir: Path) -> Source:
-    """Detect and open ``path``; ``con`` is the raw DuckDB connection."""
+def open_source(
+    con: Any, path: Path, options: ReadOptions, tmp_dir: Path, lang: str | None = None
+) -> Source:
+    """Detect and open ``path``; ``con`` is the raw DuckDB connection; ``lang`` the
+    language of error messages."""
     path = Path(path)
     if not path.exists():
-        raise ReadError("file does not exist", file=path)
-    fmt = detect_format(path, options.format)
+        raise ReadError(t("store.read.missing", lang), file=path)
+    fmt = detect_format(path, options.format, lang)
     if fmt in ("csv", "tsv"):
-        return _csv(con, path, options, fmt, tmp_dir)
+        return _csv(con, path, options, fmt, tmp_dir, lang)
     if fmt == "parquet":
-        return _parquet(con, path)
+        return _parquet(con, path, lang)
     if fmt == "jsonl":
         return _jsonl(con, path, options, tmp_dir)
-    return _xlsx(con, path, options, tmp_dir)
+    return _xlsx(con, path, options, tmp_dir, lang)
 
 
 # -- CSV / TSV -------------------------------------------------------------------
-def _detect_encoding(head: bytes, given: str | None) -> str:
+def _detect_encoding(head: bytes, given: str | None, lang: str | None = None) -> str:
     if given:
         try:
             codecs.lookup(given)
         except LookupError:
-            raise ReadError(f"unknown encoding '{given}'") from None
+            raise ReadError(t("store.read.encoding", lang, encoding=given)) from None
         return codecs.lookup(given).name
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -193,10 +203,12 @@ def _detect_decimal(rows: list[list[str]]) -> str:
     return "," if n_comma > n_dot else "."
 
 
-def _csv(con: Any, path: Path, options: ReadOptions, fmt: str, tmp_dir: Path) -> Source:
+def _csv(
+    con: Any, path: Path, options: ReadOptions, fmt: str, tmp_dir: Path, lang: str | None
+) -> Source:
     with path.open("rb") as fh:
         head = fh.read(SAMPLE_BYTES)
-    encoding = _detect_encoding(head, options.encoding)
+    encoding = _detect_encoding(head, options.encoding, lang)
     temp: list[Path] = []
     read_path = path
     if encoding not in ("utf-8", "utf-8-sig"):
@@ -228,7 +240,7 @@ def _csv(con: Any, path: Path, options: ReadOptions, fmt: str, tmp_dir: Path) ->
     scan = con.execute("SELECT nextval('klantreis_scan')").fetchone()[0] if _seq(con) else 0
     rejects = f"_csv_rejects_{scan}"
     sql = (
-        "SELECT *, row_number() OVER () AS _idx, $src_file AS _file FROM read_csv($src_path, "
+        "SELECT *, $src_file AS _file FROM read_csv($src_path, "
         "delim = $src_delim, quote = $src_quote, escape = $src_quote, header = true, "
         "auto_detect = false, columns = $src_columns, null_padding = true, nullstr = $src_null, "
         "store_rejects = true, rejects_table = $src_rej, rejects_scan = $src_rejscan, "
@@ -259,6 +271,7 @@ def _csv(con: Any, path: Path, options: ReadOptions, fmt: str, tmp_dir: Path) ->
         rejects_table=rejects,
         empty=len(rows) <= 1 and not header,
         temp=temp,
+        numbered=False,
     )
 
 
@@ -268,10 +281,10 @@ def _seq(con: Any) -> bool:
 
 
 # -- Parquet -----------------------------------------------------------------------
-def _parquet(con: Any, path: Path) -> Source:
+def _parquet(con: Any, path: Path, lang: str | None = None) -> Source:
     files = sorted(str(p) for p in path.rglob("*.parquet")) if path.is_dir() else [str(path)]
     if not files:
-        raise ReadError("folder holds no .parquet files", file=path)
+        raise ReadError(t("store.read.no_parquet", lang), file=path)
     sql = (
         "SELECT * EXCLUDE (filename, file_row_number), file_row_number + 1 AS _idx, "
         "filename AS _file FROM read_parquet($src_files, filename = true, file_row_number = true)"
@@ -281,7 +294,7 @@ def _parquet(con: Any, path: Path) -> Source:
         described = con.execute(f"DESCRIBE {sql}", params).fetchall()
         sample_df = con.execute(f"SELECT * FROM ({sql}) LIMIT {SAMPLE_ROWS}", params).fetchall()
     except Exception as exc:
-        raise ReadError(f"cannot read Parquet: {exc}", file=path) from None
+        raise ReadError(t("store.read.parquet", lang, error=str(exc)), file=path) from None
     types = {row[0]: str(row[1]) for row in described if row[0] not in ("_idx", "_file")}
     names = list(types)
     sample = [
@@ -326,10 +339,10 @@ def _jsonl(con: Any, path: Path, options: ReadOptions, tmp_dir: Path) -> Source:
     params: dict[str, Any] = {f"src_k{i}": f"$.{json.dumps(n)}" for i, n in enumerate(names)}
     params |= {"src_file": str(path), "src_path": str(path), "src_delim": "\x01"}
     sql = (
-        f"SELECT {selects}{', ' if selects else ''}_json, _ok, _idx, _file FROM ("
+        f"SELECT {selects}{', ' if selects else ''}_json, _ok, _file FROM ("
         "SELECT column0 AS _json, coalesce(json_valid(column0), false) AND "
         "json_type(CASE WHEN json_valid(column0) THEN column0 END) = 'OBJECT' AS _ok, "
-        "row_number() OVER () AS _idx, $src_file AS _file FROM "
+        "$src_file AS _file FROM "
         "read_csv($src_path, delim = $src_delim, quote = '', escape = '', header = false, "
         "auto_detect = false, "
         "columns = {'column0': 'VARCHAR'}, strict_mode = false, max_line_size = 10000000))"
@@ -342,6 +355,7 @@ def _jsonl(con: Any, path: Path, options: ReadOptions, tmp_dir: Path) -> Source:
         sql,
         params,
         sample,
+        numbered=False,
     )
 
 
@@ -358,7 +372,7 @@ def _cell_text(value: Any) -> str | None:
     return str(value)
 
 
-def _xlsx(con: Any, path: Path, options: ReadOptions, tmp_dir: Path) -> Source:
+def _xlsx(con: Any, path: Path, options: ReadOptions, tmp_dir: Path, lang: str | None) -> Source:
     """Stream the sheet row by row (openpyxl read-only) into a temp Parquet file of text."""
     import openpyxl
     import pyarrow as pa
@@ -367,7 +381,7 @@ def _xlsx(con: Any, path: Path, options: ReadOptions, tmp_dir: Path) -> Source:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
-        raise ReadError(f"not a readable .xlsx workbook: {exc}", file=path) from None
+        raise ReadError(t("store.read.xlsx", lang, error=str(exc)), file=path) from None
     try:
         if options.sheet:
             if options.sheet not in book.sheetnames:
@@ -375,9 +389,14 @@ def _xlsx(con: Any, path: Path, options: ReadOptions, tmp_dir: Path) -> Source:
 
                 guess = did_you_mean(options.sheet, book.sheetnames)
                 raise ReadError(
-                    f"no sheet '{options.sheet}' (sheets: {', '.join(book.sheetnames)})",
+                    t(
+                        "store.read.sheet",
+                        lang,
+                        sheet=options.sheet,
+                        sheets=", ".join(book.sheetnames),
+                    ),
                     file=path,
-                    hint=f"did you mean '{guess}'?" if guess else None,
+                    hint=t("store.did_you_mean", lang, value=guess) if guess else None,
                 )
             sheet = book[options.sheet]
         else:
