@@ -40,3 +40,39 @@ def test_read_and_mapping_errors_in_dutch(ws_nl, tmp_path):
     with pytest.raises(MappingError) as err:
         ws_nl.ingest(f, mapping={"columns": {"customer": "customer_id"}})
     assert "bedoelde je 'customer_id'?" in str(err.value)
+
+
+def test_busy_store_message_in_the_workspace_language(tmp_path):
+    """Another process holding the DuckDB file: the open fails after lock_timeout, in Dutch."""
+    import subprocess
+    import sys
+    import time
+
+    from klantreis.store import open_workspace
+
+    init_workspace(tmp_path / "ws", lang="nl").close()
+    store = tmp_path / "ws" / "klantreis.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
+            " time.sleep(60)",
+            str(store),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        ws = open_workspace(tmp_path / "ws")
+        ws.lock_timeout = 0.3
+        started = time.monotonic()
+        with pytest.raises(WorkspaceLocked, match="bleef in gebruik door") as caught:
+            ws.connect()
+        assert time.monotonic() - started < 10
+        assert "wacht tot die klaar is" in (caught.value.hint or "")
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()

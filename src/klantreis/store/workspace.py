@@ -138,7 +138,11 @@ class Workspace:
         """
         if self._con is None:
             self._con, self._read_only = _connect(
-                self.backend_url, self.path, self.settings.timezone, self.lock_timeout
+                self.backend_url,
+                self.path,
+                self.settings.timezone,
+                self.lock_timeout,
+                lang=self.settings.language,
             )
             if not self._read_only:
                 _create_tables(self._con)
@@ -177,6 +181,7 @@ class Workspace:
                 self.settings.timezone,
                 self.lock_timeout,
                 write=True,
+                lang=self.settings.language,
             )
             _create_tables(self._con)
         return self._con.con  # type: ignore[attr-defined]
@@ -372,9 +377,15 @@ def _is_lock_error(exc: Exception) -> bool:
 
 
 def _connect(
-    url: str, folder: Path, timezone: str, timeout: float = 30.0, *, write: bool = False
+    url: str,
+    folder: Path,
+    timezone: str,
+    timeout: float = 30.0,
+    *,
+    write: bool = False,
+    lang: str | None = None,
 ) -> tuple[BaseBackend, bool]:
-    """(connection, read_only)."""
+    """(connection, read_only); messages in ``lang``."""
     import ibis
 
     if url.startswith("duckdb://"):
@@ -411,10 +422,10 @@ def _connect(
                 from klantreis.store.lock import describe, holder
 
                 info = holder(folder)
-                who = describe(info) if info else str(last).split("\n")[0]
+                who = describe(info, lang) if info else str(last).split("\n")[0]
                 raise WorkspaceLocked(
-                    t("store.busy", None, folder=str(folder), holder=who),
-                    hint=t("store.locked.hint", None),
+                    t("store.busy", lang, folder=str(folder), holder=who),
+                    hint=t("store.locked.hint", lang),
                 )
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
