@@ -328,20 +328,9 @@ CASES: dict[str, Any] = {
     "compare_funnel": lambda ws: ka.compare(ws, "funnel", by="segment", steps=FUNNEL),
 }
 
-#: Known differences on Spark, each with its cause (the modules are being changed elsewhere).
-XFAIL: dict[str, str] = {
-    "attribution": (
-        "attribution/_paths.py customer_lists: collect(include_null=True) is not "
-        "supported by Ibis on PySpark; and segments_first splits on '|' with "
-        "StringSplit, which Spark's split() reads as a regular expression"
-    ),
-}
-
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_same_answer_as_duckdb(case: str, sws: Any, duck: Any, request: pytest.FixtureRequest):
-    if case in XFAIL:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=XFAIL[case]))
+def test_same_answer_as_duckdb(case: str, sws: Any, duck: Any):
     want = CASES[case](duck)
     got = CASES[case](sws)
     assert len(want.table) > 0

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
+from klantreis.analytics._timeline import build_timeline
 from klantreis.analytics.attribution import attribution
 from klantreis.analytics.attribution._paths import build_paths
 from klantreis.errors import InvalidSpec, UnknownKey
@@ -26,6 +27,8 @@ def reference(rows, *, by, lookback_s, repeat, half_life_s):
     """Brute force: path tuple -> [conversions, nulls, value]; unattributed; decay per key."""
     per_customer = defaultdict(list)
     for r in rows:
+        if r["touchpoint"] is None:  # only placed events are on a path
+            continue
         per_customer[r["customer_id"]].append(r)
     out: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0.0])
     unattributed = [0.0, 0.0]
@@ -116,7 +119,7 @@ def test_paths_match_brute_force(con, events, by, lookback_s, repeat) -> None:
     frame = canonical_frame(
         "events", [{**r, "timestamp": r["timestamp"].isoformat()} for r in rows]
     )
-    table = ibis.memtable(frame, schema=TABLES["events"])
+    table = build_timeline(ibis.memtable(frame, schema=TABLES["events"]))
     keys = sorted({r[by] for r in rows if r[by] is not None})
     agg = build_paths(
         table,
@@ -233,3 +236,47 @@ def test_figure_has_a_bar_group_per_model(tmp_path) -> None:
     assert [t.name for t in fig.data] == ["linear", "markov"]
     assert list(fig.data[0].x) == ["ad", "site"]
     assert np.allclose(fig.data[0].y, [0.5, 0.5])
+
+
+# The time-decay credit comes from the same query as the paths (a union over shared
+# segments): asking for it must not change the paths, for either segment definition.
+@settings(max_examples=10, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate))
+@given(
+    st.lists(event_st, min_size=1, max_size=30),
+    st.sampled_from(["touchpoint", "channel"]),
+    st.sampled_from([None, 600.0]),
+    st.booleans(),
+)
+def test_paths_same_with_and_without_decay(con, events, by, lookback_s, repeat) -> None:
+    rows = _rows(events)
+    frame = canonical_frame(
+        "events", [{**r, "timestamp": r["timestamp"].isoformat()} for r in rows]
+    )
+    table = build_timeline(ibis.memtable(frame, schema=TABLES["events"]))
+    keys = sorted({r[by] for r in rows if r[by] is not None})
+    kw = dict(
+        column=by, keys=keys, conversion=list(CONVERSION), lookback_s=lookback_s, repeat=repeat
+    )
+    plain = build_paths(table, con, **kw)
+    with_decay = build_paths(table, con, half_life_s=300.0, **kw)
+    assert plain.decay is None and with_decay.decay is not None
+    np.testing.assert_array_equal(plain.tokens, with_decay.tokens)
+    np.testing.assert_array_equal(plain.offsets, with_decay.offsets)
+    np.testing.assert_array_equal(plain.conversions, with_decay.conversions)
+    np.testing.assert_array_equal(plain.nulls, with_decay.nulls)
+    np.testing.assert_allclose(plain.value, with_decay.value)
+    assert plain.unattributed == pytest.approx(with_decay.unattributed)
+
+
+def test_unplaced_events_are_not_on_paths(tmp_path) -> None:
+    # an event without a touchpoint is not placed: its channel is no touch of a path
+    events = [
+        *EVENTS,
+        {"customer_id": "c1", "timestamp": at(1.5), "touchpoint": None, "channel": "web"},
+    ]
+    ws = _ws(tmp_path, events)
+    r = attribution(ws, models=["linear"], by="channel")
+    wide = r.extras["wide"].set_index("key")
+    # c1's path stays web > typed: linear gives each half of c1's conversion
+    assert wide.loc["web", "linear"] == pytest.approx(0.5)
+    assert wide.loc["typed", "linear"] == pytest.approx(0.5)

@@ -163,7 +163,9 @@ def attribution(
         seed=seed,
         direct=direct,
     )
-    events = ws.events
+    from klantreis.analytics._timeline import timeline
+
+    events = timeline(ws)  # placed events in path order, built once per change of the data
     con = ws.con
     _check_conversion(events, con, spec.conversion, [tp.key for tp in jr.touchpoints])
     keys = _distinct_keys(events, con, spec.by)
