@@ -12,9 +12,9 @@ settings point at the benchmark store and whose journey is the 20-touchpoint jou
 built here over tp00..tp19 (five phases, tp19 the conversion), so every analysis of the
 report runs (the blank journey of the shared benchmark workspace would skip the
 funnel, timing, loops and attribution). The timeline (the derived table the path
-analytics read) is built once first and timed separately. Medians of ``--runs`` runs; peak memory (RSS) of
-this process. When the orchestrator is missing, step 2 also runs on synthetic results
-of realistic size, to measure the rendering alone.
+analytics read) is built once first and timed separately. Medians of ``--runs`` runs;
+peak memory (RSS) of this process. When the orchestrator is missing, step 2 also runs
+on synthetic results of realistic size, to measure the rendering alone.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _data import SEED, TOUCHPOINTS, bench_workspace, events_parquet
-from _timing import build_timeline, fmt, peak_gb, timed_runs  # noqa: E402
+from _timing import build_timeline, fmt, peak_gb, timed_runs
 
 RETENTION_SQL = """
 WITH e AS (SELECT customer_id, CAST(timestamp AS DATE) AS d FROM events),

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("RETENTIONEERING_NO_TRACK", "1")
 
 from _data import bench_workspace, events_parquet
-from _timing import build_timeline, fmt, peak_gb, timed_runs  # noqa: E402
+from _timing import build_timeline, fmt, peak_gb, timed_runs
 
 PLAIN_SQL = """
 WITH s AS (

@@ -61,10 +61,13 @@ def derived_table(
     setting the definition depends on (e.g. the time zone).
     """
     con = ws.connect()
+    # Within one connection the memo is trusted: this workspace's own writers clear it,
+    # and no other process can write the store while this connection holds it.
     memo: dict[str, ibis.Table] = ws._derived
+    key = f"{name}|{version}|{extra}"
+    if key in memo:
+        return memo[key]
     signature = _signature(ws, name, version, reads, extra)
-    if signature in memo:
-        return memo[signature]
     raw = getattr(con, "con", None)
     if con.name != "duckdb" or raw is None:
         table = cache_table(build())
@@ -78,8 +81,7 @@ def derived_table(
             if not _exists(raw, table_name, temporary=True):
                 con.create_table(table_name, build(), temp=True)
             table = con.table(table_name)
-    memo.clear()  # one signature per workspace connection is alive at a time
-    memo[signature] = table
+    memo[key] = table
     return table
 
 
