@@ -13,22 +13,18 @@ show the same numbers with the same captions from it.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import json
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     import ibis
     import pandas as pd
     from ibis.backends import BaseBackend
 
-__all__ = ["SQL", "Result", "cache_table", "execute", "staged"]
+__all__ = ["SQL", "Result", "cache_table", "execute"]
 
 
 class SQL:
@@ -83,22 +79,6 @@ def cache_table(expr: ibis.Table) -> ibis.Table:
     if table.schema() != expr.schema():
         table = table.cast(expr.schema())
     return table
-
-
-@contextmanager
-def staged(expr: ibis.Table) -> Iterator[ibis.Table]:
-    """``expr`` computed once into a temporary backend table, dropped afterwards.
-
-    For an intermediate that a backend plans badly inline: on DuckDB, grouping 1M
-    per-customer ordered lists straight from the aggregate that builds them takes ~25 s,
-    from a temporary table ~2 s. The result's SQL should be the inline expression's.
-    """
-    table = cache_table(expr)
-    try:
-        yield table
-    finally:
-        with contextlib.suppress(Exception):  # gone with the session anyway
-            table.release()
 
 
 @dataclass

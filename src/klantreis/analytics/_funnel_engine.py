@@ -120,27 +120,19 @@ def attempts(
             if spec.first_attempt_suffices():
                 # one attempt per customer is enough: its earliest step-1 event (the
                 # smallest pos also has the smallest time, so no window is needed)
-                g = first.group_by("customer_id").aggregate(p=first.pos.min(), u=first.us.min())
-                starts = g.select(
-                    customer_id=g.customer_id,
-                    a_pos=g.p,
-                    t0=g.u,
-                    step=ibis.literal(0, _I64),
-                    pos=g.p,
-                    us=g.u,
-                    sp=_null(_I64),
+                first = first.group_by("customer_id").aggregate(
+                    pos=first.pos.min(), us=first.us.min()
                 )
-            else:
-                starts = first.select(
-                    customer_id=first.customer_id,
-                    a_pos=first.pos,
-                    t0=first.us,
-                    step=ibis.literal(0, _I64),
-                    pos=first.pos,
-                    us=first.us,
-                    sp=_null(_I64),
-                    **(_next_of(first, spec, 0) if strict else {}),
-                )
+            starts = first.select(
+                customer_id=first.customer_id,
+                a_pos=first.pos,
+                t0=first.us,
+                step=ibis.literal(0, _I64),
+                pos=first.pos,
+                us=first.us,
+                sp=_null(_I64),
+                **(_next_of(first, spec, 0) if strict else {}),
+            )
             starts = cache(starts)
             moves = {-1: starts}  # pass k -> the moves it made (-1: the starts)
             if strict:

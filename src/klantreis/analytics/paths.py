@@ -35,7 +35,7 @@ from klantreis.analytics._paths_common import (
 )
 from klantreis.analytics._timeline import timeline
 from klantreis.errors import InvalidSpec
-from klantreis.result import SQL, Result, execute, staged
+from klantreis.result import Result, execute
 
 if TYPE_CHECKING:
     import ibis
@@ -172,10 +172,8 @@ def paths(
         return _design(ws, jr, spec)
     conv = conversion_touchpoints(ws, jr, conversion)
     cp = customer_paths_expr(timeline(ws), conv, spec.collapse)
-    by_outcome = spec.kind == "outcome"
-    with staged(cp) as paths_table:  # grouping the paths inline is ~10x slower on DuckDB
-        df, _, seconds = execute(variants_expr(paths_table, spec.top, by_outcome), ws.con)
-    sql = SQL(variants_expr(cp, spec.top, by_outcome))
+    expr = variants_expr(cp, spec.top, by_outcome=spec.kind == "outcome")
+    df, sql, seconds = execute(expr, ws.con)
     df = df.reset_index(drop=True)
     lang = ws.settings.language
     from klantreis.i18n import t
