@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from ibis.backends import BaseBackend
 
-__all__ = ["SQL", "Result", "cache_table", "execute"]
+__all__ = ["SQL", "Result", "cache_table", "execute", "release_table"]
 
 
 class SQL:
@@ -74,11 +74,22 @@ def execute(expr: ibis.Expr, con: BaseBackend | None = None) -> tuple[pd.DataFra
 def cache_table(expr: ibis.Table) -> ibis.Table:
     """``expr`` computed into a temporary backend table (Ibis ``cache()``), with the
     expression's own column types: PySpark stores row_number() and small integer
-    literals as int32, and a union of such tables with int64 ones would fail."""
+    literals as int32, and a union of such tables with int64 ones would fail.
+    Drop it with :func:`release_table` when done."""
     table = expr.cache()
     if table.schema() != expr.schema():
-        table = table.cast(expr.schema())
+        cast = table.cast(expr.schema())
+        _CAST_OF[cast.op()] = table
+        return cast
     return table
+
+
+_CAST_OF: dict[Any, ibis.Table] = {}  # a cast cached table -> the cached table under it
+
+
+def release_table(table: ibis.Table) -> None:
+    """Drop the temporary table behind a :func:`cache_table` result."""
+    _CAST_OF.pop(table.op(), table).release()
 
 
 @dataclass
