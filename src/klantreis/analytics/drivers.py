@@ -34,7 +34,7 @@ from klantreis.analytics.scope import (
 )
 from klantreis.errors import InvalidSpec
 from klantreis.i18n import t
-from klantreis.result import Result, execute
+from klantreis.result import Result, cache_table, execute, release_table
 
 __all__ = ["FEATURES", "OUTCOMES", "drivers"]
 
@@ -78,9 +78,6 @@ def drivers(
             .group_by("customer_id")
             .agg(first=ev.timestamp.min())
         )
-        ids = ev.select("customer_id").distinct()
-        joined = ids.left_join(conv, ids.customer_id == conv.customer_id)
-        pop = joined.select(customer_id=ids.customer_id, y=conv.first.notnull())
         evf = ev.left_join(conv, ev.customer_id == conv.customer_id)
         evf = evf.select(
             customer_id=ev.customer_id,
@@ -90,6 +87,8 @@ def drivers(
             first=conv.first,
         )
         evf = evf.mutate(y=evf.first.notnull())
+        # the population once (every customer with an event), kept for the other features
+        pop = evf.group_by("customer_id").agg(y=evf.y.any())
         evf = evf.filter(evf.first.isnull() | (evf.timestamp < evf.first))
         evf = evf.filter(~evf.touchpoint.isin(keys) | evf.touchpoint.isnull())
     else:
@@ -101,15 +100,18 @@ def drivers(
         latest = fb.mutate(rank=ibis.row_number().over(w)).filter(lambda t: t.rank == 0)
         pop = latest.select("customer_id", y=latest.score >= 9)
         evf = ev.join(pop, "customer_id")
-    totals, sql, seconds = execute(pop.aggregate(n=pop.customer_id.count(), k=pop.y.sum()), ws.con)
-    n_all, k_all = int(totals.n.iloc[0] or 0), int(totals.k.iloc[0] or 0)
-    parts = []
-    for kind in features:
-        if kind in ("touchpoint", "channel"):
-            rows = evf.select("customer_id", "y", value=evf[kind]).filter(
-                lambda t: t.value.notnull()
-            )
-        else:
+    pop = cache_table(pop)
+    try:
+        totals, sql, seconds = execute(
+            pop.aggregate(n=pop.customer_id.count(), k=pop.y.sum()), ws.con
+        )
+        n_all, k_all = int(totals.n.iloc[0] or 0), int(totals.k.iloc[0] or 0)
+        rows = []
+        # touchpoint and channel features in one pass over the events
+        for kind in (f for f in features if f in ("touchpoint", "channel")):
+            r = evf.select("customer_id", "y", kind=ibis.literal(kind), value=evf[kind])
+            rows.append(r.filter(r.value.notnull()))
+        for kind in (f for f in features if f not in ("touchpoint", "channel")):
             cust = ws.customers
             if kind.startswith("attribute."):
                 raw = cust.attributes.cast("json")[kind.removeprefix("attribute.")]
@@ -118,13 +120,25 @@ def drivers(
                 column = cust[kind]
             cust = cust.select("customer_id", value=column)
             cust = cust.filter(cust.value.notnull() & (cust.value != "null"))
-            rows = pop.join(cust, "customer_id").select("customer_id", "y", "value")
-        rows = rows.distinct()
-        agg = rows.group_by("value").agg(customers=rows.customer_id.count(), outcome=rows.y.sum())
-        df, _, sec = execute(agg, ws.con)
-        seconds += sec
-        df.insert(0, "kind", kind)
-        parts.append(df)
+            rows.append(
+                pop.join(cust, "customer_id").select(
+                    "customer_id", "y", kind=ibis.literal(kind), value="value"
+                )
+            )
+        parts = []
+        if rows:
+            u = ibis.union(*rows, distinct=False) if len(rows) > 1 else rows[0]
+            u = u.mutate(value=u.value.cast("string")).distinct()
+            agg = u.group_by("kind", "value").agg(
+                customers=u.customer_id.count(), outcome=u.y.sum()
+            )
+            df, _, sec = execute(agg, ws.con)
+            seconds += sec
+            order = {kind: i for i, kind in enumerate(features)}
+            df = df.assign(_o=df.kind.map(order)).sort_values(["_o", "value"]).drop(columns="_o")
+            parts.append(df[["kind", "value", "customers", "outcome"]])
+    finally:
+        release_table(pop)
     out = (
         pd.concat(parts, ignore_index=True)
         if parts
