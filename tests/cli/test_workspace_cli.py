@@ -170,6 +170,31 @@ def test_init_on_an_existing_workspace(
     assert not (fitness_nl / "journeys" / "retail.yaml").exists()
 
 
+def test_init_on_an_existing_workspace_says_so_in_dutch(
+    fitness_nl: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", str(fitness_nl), "-t", "retail", "--lang", "nl"]) == 1
+    assert capsys.readouterr().err == (
+        f"klantreis: {fitness_nl} is al een werkruimte (kies een andere map, of verwijder de "
+        "klantreis.toml daarin om opnieuw te beginnen)\n"
+    )
+
+
+def test_a_workspace_without_journeys_says_so_in_its_language(tmp_path: Path) -> None:
+    from klantreis.errors import WorkspaceError
+    from klantreis.store import init_workspace
+
+    ws = init_workspace(tmp_path / "ws", template="blank", lang="nl")
+    for file in ws.journey_files():
+        file.unlink()
+    with pytest.raises(WorkspaceError) as err:
+        ws.journey()
+    assert str(err.value) == (
+        f"werkruimte {ws.path} heeft geen reisbestanden in journeys/ "
+        "(voer 'klantreis init' uit of voeg een YAML-bestand met een reis toe)"
+    )
+
+
 def test_validate_outside_a_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "-w", str(tmp_path / "nothing")]) == 1
     err = capsys.readouterr().err

@@ -29,6 +29,7 @@ from klantreis.errors import (
     WorkspaceError,
     WorkspaceNotFound,
 )
+from klantreis.i18n import t
 from klantreis.settings import CONFIG_FILE, Settings, write_settings
 
 if TYPE_CHECKING:
@@ -91,8 +92,13 @@ class Workspace:
                 journey = load_journey(file, lang=self.settings.language)
                 if journey.key in loaded:
                     raise JourneyError(
-                        f"{file}: journey key '{journey.key}' is also used by "
-                        f"{loaded[journey.key].path}; give each journey its own key"
+                        t(
+                            "store.journey.duplicate",
+                            self.settings.language,
+                            file=str(file),
+                            key=journey.key,
+                            other=str(loaded[journey.key].path),
+                        )
                     )
                 loaded[journey.key] = journey
             self._journeys = loaded
@@ -107,14 +113,21 @@ class Workspace:
                 raise UnknownKey("journey", key, journeys)
             return journeys[key]
         if not journeys:
+            lang = self.settings.language
             raise WorkspaceError(
-                f"workspace {self.path} has no journey files in {JOURNEYS_DIR}/",
-                hint="run 'klantreis init' or add a journey YAML file",
+                t("store.journey.none", lang, folder=str(self.path), dir=JOURNEYS_DIR),
+                hint=t("store.journey.none.hint", lang),
             )
         if len(journeys) > 1:
+            lang = self.settings.language
             raise WorkspaceError(
-                f"workspace {self.path} has several journeys ({', '.join(sorted(journeys))})",
-                hint="choose one with --journey KEY or set 'journey' in klantreis.toml",
+                t(
+                    "store.journey.several",
+                    lang,
+                    folder=str(self.path),
+                    keys=", ".join(sorted(journeys)),
+                ),
+                hint=t("store.journey.several.hint", lang),
             )
         return next(iter(journeys.values()))
 
@@ -166,10 +179,11 @@ class Workspace:
         if not self.backend_url.startswith("duckdb://"):
             from klantreis.errors import ConfigError
 
+            lang = self.settings.language
             raise ConfigError(
-                "ingest writes to the DuckDB store only",
+                t("store.writer.duckdb_only", lang, backend=self.backend_url.split(":")[0]),
                 key="backend",
-                hint="ingest into a DuckDB workspace and load it into your warehouse from there",
+                hint=t("store.writer.duckdb_only.hint", lang),
             )
         self._derived.clear()  # the caller is about to change the data
         if self._con is not None and self._read_only:
@@ -418,7 +432,6 @@ def _connect(
                 return con, read_only
             if time.monotonic() >= deadline:
                 from klantreis.errors import WorkspaceLocked
-                from klantreis.i18n import t
                 from klantreis.store.lock import describe, holder
 
                 info = holder(folder)
@@ -432,7 +445,7 @@ def _connect(
     try:
         return ibis.connect(url), False
     except Exception as exc:
-        raise ConfigError(f"cannot connect to backend: {exc}", key="backend") from None
+        raise ConfigError(t("store.backend.connect", lang, error=exc), key="backend") from None
 
 
 def open_workspace(path: str | os.PathLike[str] | None = None, **flags: Any) -> Workspace:
@@ -440,8 +453,8 @@ def open_workspace(path: str | os.PathLike[str] | None = None, **flags: Any) -> 
     folder = resolve_workspace_path(path)
     if not (folder / CONFIG_FILE).is_file():
         raise WorkspaceNotFound(
-            f"{folder} is not a Klantreis workspace (no {CONFIG_FILE})",
-            hint=f"create one with 'klantreis init {folder}' or pass --workspace DIR",
+            t("store.workspace.missing", None, folder=str(folder), file=CONFIG_FILE),
+            hint=t("store.workspace.missing.hint", None, folder=str(folder)),
         )
     return Workspace(folder.resolve(), Settings.load(folder, flags))
 
@@ -464,11 +477,11 @@ def init_workspace(
     folder = Path(path).expanduser()
     if (folder / CONFIG_FILE).exists():
         raise WorkspaceError(
-            f"{folder} is already a workspace",
-            hint="choose another folder, or remove its klantreis.toml to start over",
+            t("store.workspace.exists", lang, folder=str(folder)),
+            hint=t("store.workspace.exists.hint", lang),
         )
     if folder.exists() and not folder.is_dir():
-        raise WorkspaceError(f"{folder} exists and is not a folder")
+        raise WorkspaceError(t("store.workspace.not_folder", lang, folder=str(folder)))
     values: dict[str, Any] = {"language": lang}
     if timezone is not None:
         values["timezone"] = timezone
