@@ -58,7 +58,10 @@ def main() -> None:
 
     ws = open_workspace(bench_workspace(args.customers))
     n_events = ws.con.con.execute("SELECT count(*) FROM events").fetchone()[0]
-    print(f"data: {n_events:,} events, {args.customers:,} customers; cores: {os.cpu_count()}")
+    print(
+        f"data: {n_events:,} events, {args.customers:,} customers; cores: {os.cpu_count()}; "
+        f"load average: {_load()}"
+    )
     build_timeline(ws)
     transitions(ws)  # warm-up (connection, catalog)
     k_med, k_times, result = timed_runs(lambda: transitions(ws), args.runs)
@@ -171,10 +174,15 @@ def main() -> None:
         fastest = min(python_peers, key=python_peers.get)
         ratio = python_peers[fastest] / k_med
         print(f"\nfastest Python peer: {fastest} ({ratio:.1f}x slower than klantreis; goal >= 5x)")
+    print(f"load average at the end: {_load()}")
     print(
         f"target <= 1.5 s: {'met' if k_med <= 1.5 else 'NOT met'} ({k_med:.2f} s); peak < 4 GB: "
         f"{'met' if k_peak < 4 else 'NOT met'} ({k_peak:.2f} GB)"
     )
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

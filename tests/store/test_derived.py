@@ -196,10 +196,15 @@ def test_matches_a_python_sort(tmp_path_factory, events):
     for customer, group in frame.groupby("customer_id"):
         group = group.sort_values(["timestamp", "event_id"])
         tps = list(group.touchpoint)
+        seen = set()
         for pos, (eid, tp) in enumerate(zip(group.event_id, tps, strict=True)):
             nxt = tps[pos + 1] if pos + 1 < len(tps) else None
-            want.append((customer, eid, pos, tp, nxt))
-    assert rows(ws) == want
+            first = None if nxt is None else (tp, nxt) not in seen
+            seen.add((tp, nxt))
+            want.append((customer, eid, pos, tp, nxt, first))
+    df = timeline(ws).execute().sort_values(["customer_id", "pos"])
+    firsts = [None if pd.isna(f) else bool(f) for f in df.first_pair]
+    assert [(*r, f) for r, f in zip(rows(ws), firsts, strict=True)] == want
     ws.close()
 
 

@@ -14,6 +14,9 @@ result (a derived table, see :mod:`klantreis.store.derived`). Columns:
   the last). Exact gaps: ``(next_us - us) / 1e6``;
 - ``prev_touchpoint``: the touchpoint of the customer's previous event (null at the
   first);
+- ``first_pair``: true at the customer's first move from ``touchpoint`` to
+  ``next_touchpoint`` (null after the last event), so transitions count unique
+  customers without a distinct over millions of (customer, pair) rows;
 - ``day``, ``next_day``: the local calendar day (days since 1970-01-01 in the
   workspace's time zone, which is part of the timeline's signature) of the event and
   of the next one, for calendar periods without converting every time again.
@@ -35,7 +38,7 @@ from klantreis.analytics._time import epoch_micros
 __all__ = ["COLUMNS", "VERSION", "build_timeline", "timeline"]
 
 #: Bump when the definition changes: stored timelines of older versions are rebuilt.
-VERSION = 4
+VERSION = 5
 COLUMNS = (
     "customer_id",
     "event_id",
@@ -50,6 +53,7 @@ COLUMNS = (
     "next_us",
     "next_sec",
     "prev_touchpoint",
+    "first_pair",
     "day",
     "next_day",
 )
@@ -75,6 +79,15 @@ def build_timeline(events: ibis.Table, clock: Any = None) -> ibis.Table:
         next_touchpoint=ev.touchpoint.lead().over(w),
         next_us=us.lead().over(w),
         prev_touchpoint=ev.touchpoint.lag().over(w),
+    )
+    # one more sort, paid once per change of the data (measured: about 3.5 s on 10M events)
+    pair = ibis.window(
+        group_by=[ordered.customer_id, ordered.touchpoint, ordered.next_touchpoint],
+        order_by=ordered.pos,
+    )
+    first = ibis.row_number().over(pair) == 0
+    ordered = ordered.mutate(
+        first_pair=ibis.ifelse(ordered.next_touchpoint.notnull(), first, ibis.null("boolean"))
     )
     if clock is None:
         none = ibis.null("int64")

@@ -15,6 +15,13 @@ transitions, the unique customers who made it, its share of all transitions out 
 
 Touchpoints that the journey does not define are kept; ``mapped`` says whether both
 ends are defined in the journey.
+
+Cost: the unique customers are the expensive part. Counted as distinct
+``(customer, source, target)`` rows they need one hash table entry per such row (about
+7M for 10M events), far more than the transitions and gap quantiles (one group per
+pair). A table that marks the first time each customer makes each move (a boolean
+column ``first_pair``, see :func:`pairs_expr`) lets them be counted in the same single
+aggregate instead, when no option removes transitions that could be a customer's first.
 """
 
 from __future__ import annotations
@@ -75,21 +82,31 @@ def pairs_expr(
     spec: TransitionSpec,
     phase_touchpoints: list[str] | None = None,
 ) -> ibis.Table:
-    """One row per transition: customer_id, source, target, gap_seconds.
+    """One row per transition: customer_id, source, target, gap_seconds (and first_pair).
 
     ``events`` is a timeline (:mod:`._timeline`: the next event beside each, no window
     needed) or events with customer_id, timestamp, event_id and touchpoint (no nulls in
     the last three). A phase keeps only its events, so their next events are found again.
+
+    When ``events`` is a timeline with a boolean ``first_pair`` column (true at the
+    customer's first move from ``touchpoint`` to ``next_touchpoint``) and neither a
+    phase nor sessions drop transitions that may be such a first move, the rows keep it:
+    :func:`transitions_expr` then counts the customers without a distinct. ``collapse``
+    keeps it valid: it drops only moves from a touchpoint to itself, all of them.
     """
     ev = events
     if phase_touchpoints is not None:
         ev = ev.filter(ev.touchpoint.isin(phase_touchpoints))
     if phase_touchpoints is None and "next_us" in ev.columns:
+        first = {}
+        if "first_pair" in ev.columns and not spec.sessions:
+            first["first_pair"] = ev.first_pair
         seq = ev.select(
             ev.customer_id,
             source=ev.touchpoint,
             target=ev.next_touchpoint,
             gap_seconds=(ev.next_us - ev.us) / 1_000_000,
+            **first,
         )
     else:
         w = customer_window()
@@ -116,14 +133,22 @@ def transitions_expr(
     import ibis
 
     pairs = pairs_expr(events, spec, phase_touchpoints)
-    agg = pairs.group_by(["source", "target"]).agg(
-        transitions=pairs.count(), gaps=pairs.gap_seconds.quantile([0.5, 0.9])
-    )
-    # unique customers: distinct (customer, pair) rows counted per pair; on DuckDB this
-    # is about twice as fast as COUNT(DISTINCT customer_id) per group
-    made = pairs.select("customer_id", "source", "target").distinct()
-    who = made.group_by(["source", "target"]).agg(customers=made.count())
-    agg = agg.join(who, ["source", "target"])
+    by = ["source", "target"]
+    if "first_pair" in pairs.columns:
+        agg = pairs.group_by(by).agg(
+            transitions=pairs.count(),
+            customers=pairs.count(where=pairs.first_pair),
+            gaps=pairs.gap_seconds.quantile([0.5, 0.9]),
+        )
+    else:
+        agg = pairs.group_by(by).agg(
+            transitions=pairs.count(), gaps=pairs.gap_seconds.quantile([0.5, 0.9])
+        )
+        # unique customers: distinct (customer, pair) rows counted per pair; this hash
+        # table of a row per (customer, pair) is most of the cost
+        made = pairs.select("customer_id", *by).distinct()
+        who = made.group_by(by).agg(customers=made.count())
+        agg = agg.join(who, by)
     out = agg.select(
         "source",
         "target",

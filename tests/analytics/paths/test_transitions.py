@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import ibis
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from klantreis.analytics.transitions import COLUMNS, transitions
+from klantreis.analytics._timeline import timeline
+from klantreis.analytics.transitions import COLUMNS, TransitionSpec, transitions, transitions_expr
 from klantreis.errors import InvalidSpec, UnknownKey
 from tests.analytics.paths import reference
 from tests.analytics.paths.helpers import PHASE_OF, replace_rows
@@ -26,6 +28,16 @@ def assert_same(got, want):
         assert g[2:] == pytest.approx(w[2:], abs=1e-9), key
 
 
+def unflagged(ws, collapse=False, gap=None, phase_tps=None):
+    """transitions_expr on the timeline without its first_pair column (the distinct
+    path, as for any other table of events); a DataFrame without mapped."""
+    spec = TransitionSpec(
+        collapse=collapse, sessions=gap is not None, session_gap_minutes=gap or 30
+    )
+    expr = transitions_expr(timeline(ws).drop("first_pair"), spec, phase_tps)
+    return ws.con.execute(expr)
+
+
 @settings(max_examples=25)
 @given(
     events=event_logs(),
@@ -38,12 +50,16 @@ def test_matches_reference(ws, events, collapse, gap, phase):
     result = transitions(
         ws, collapse=collapse, sessions=gap is not None, session_gap_minutes=gap, phase=phase
     )
-    tps = None if phase is None else {k for k, v in PHASE_OF.items() if v == phase}
-    want = reference.transitions(events, collapse=collapse, gap_minutes=gap, phase_tps=tps)
+    tps = None if phase is None else sorted(k for k, v in PHASE_OF.items() if v == phase)
+    want = reference.transitions(
+        events, collapse=collapse, gap_minutes=gap, phase_tps=None if tps is None else set(tps)
+    )
     assert_same(as_dict(result.table), want)
     assert list(result.table.columns) == list(COLUMNS)
     for r in result.table.itertuples(index=False):
         assert r.mapped == (r.source in PHASE_OF and r.target in PHASE_OF)
+    # the same with customers counted by a distinct, without the timeline's first_pair
+    assert_same(as_dict(unflagged(ws, collapse, gap, tps)), want)
 
 
 def ev(customer, ts, tp, eid):
@@ -104,3 +120,75 @@ def test_empty_and_errors(ws):
         transitions(ws, sessions=True, session_gap_minutes=0)
     with pytest.raises(InvalidSpec, match="collapse: must be true or false"):
         transitions(ws, collapse="yes")
+
+
+EDGES = [
+    ev("solo", "00:00:00", "ad", "s1"),  # one event: no transition
+    ev("p", "00:00:00", "ad", "p1"),  # ad site ad site: the same move twice
+    ev("p", "00:01:00", "site", "p2"),
+    ev("p", "00:03:00", "ad", "p3"),
+    ev("p", "00:06:00", "site", "p4"),
+    ev("q", "00:00:00", "site", "q2"),  # tie: q1 first; site site site buy
+    ev("q", "00:00:00", "site", "q1"),
+    ev("q", "00:10:00", "site", "q3"),
+    ev("q", "00:20:00", "buy", "q4"),
+    ev("r", "00:00:00", "ad", "r1"),  # its first ad -> site is 2 h long
+    ev("r", "02:00:00", "site", "r2"),
+    ev("r", "02:05:00", "ad", "r3"),
+    ev("r", "02:06:00", "site", "r4"),
+]
+# ad->site gaps 60, 180 (p), 7200, 60 (r): median (60+180)/2, p90 180 + 0.7 * 7020
+AD_SITE = ("ad", "site", 4, 2, 1.0, 120.0, 5094.0)
+SITE_AD = ("site", "ad", 2, 2, 0.4, 210.0, 282.0)  # gaps 120 (p), 300 (r)
+SITE_SITE = ("site", "site", 2, 1, 0.4, 300.0, 540.0)  # gaps 0, 600 (q)
+SITE_BUY = ("site", "buy", 1, 1, 0.2, 600.0, 600.0)
+
+
+@pytest.mark.parametrize(
+    ("options", "rows"),
+    [
+        pytest.param({}, [AD_SITE, SITE_AD, SITE_SITE, SITE_BUY], id="plain"),
+        pytest.param(
+            {"collapse": True},
+            [
+                AD_SITE,
+                ("site", "ad", 2, 2, 2 / 3, 210.0, 282.0),
+                ("site", "buy", 1, 1, 1 / 3, 600.0, 600.0),  # from the last site of the run
+            ],
+            id="collapse",
+        ),
+        # r's long first ad -> site is cut, its second one still counts r as a customer
+        pytest.param(
+            {"gap": 30},
+            [("ad", "site", 3, 2, 1.0, 60.0, 156.0), SITE_AD, SITE_SITE, SITE_BUY],
+            id="sessions",
+        ),
+    ],
+)
+def test_edge_cases_exact(ws, options, rows):
+    replace_rows(ws, "events", EDGES)
+    gap = options.get("gap")
+    result = transitions(
+        ws,
+        collapse=options.get("collapse", False),
+        sessions=gap is not None,
+        session_gap_minutes=gap,
+    )
+    df = unflagged(ws, options.get("collapse", False), gap)
+    for table in (result.table, df):
+        got = [tuple(r)[:7] for r in table.itertuples(index=False)]
+        assert [g[:4] for g in got] == [w[:4] for w in rows]  # order and counts exact
+        for g, w in zip(got, rows, strict=True):
+            assert g[4:] == pytest.approx(w[4:], abs=1e-9), g
+
+
+def test_first_pair_counts_customers_without_distinct(ws):
+    tl = timeline(ws)
+    for collapse in (False, True):
+        sql = ibis.to_sql(transitions_expr(tl, TransitionSpec(collapse=collapse)))
+        assert "DISTINCT" not in sql.upper()
+    # sessions drop transitions that may be a customer's first of a pair: distinct again
+    sql = ibis.to_sql(transitions_expr(tl, TransitionSpec(sessions=True)))
+    assert "DISTINCT" in sql.upper()
+    plain = transitions_expr(timeline(ws).drop("first_pair"), TransitionSpec())
+    assert "DISTINCT" in ibis.to_sql(plain).upper()
