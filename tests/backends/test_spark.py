@@ -308,6 +308,23 @@ CASES: dict[str, Any] = {
     "funnel_ordered": lambda ws: ka.funnel(ws, FUNNEL, window="30d"),
     "funnel_strict": lambda ws: ka.funnel(ws, FUNNEL, window="30d", mode="strict"),
     "funnel_any_order": lambda ws: ka.funnel(ws, FUNNEL, window="30d", mode="any-order"),
+    "funnel_any_order_options": lambda ws: ka.funnel(
+        ws,
+        FUNNEL,
+        window="30d",
+        mode="any-order",
+        optional=[2],
+        step_windows={3: "7d"},
+        min_gaps={2: "1h"},
+        exclude=["whatsapp_chat:1:3"],
+    ),
+    "funnel_any_order_walk_no_window": lambda ws: ka.funnel(
+        ws, FUNNEL, window=None, mode="any-order", step_windows={3: "7d"}
+    ),
+    "funnel_skew": lambda ws: ka.funnel(ws, FUNNEL, window="30d", skew="1h"),
+    "funnel_skew_no_window": lambda ws: ka.funnel(
+        ws, FUNNEL, window=None, skew="1h", step_windows={3: "14d"}
+    ),
     "phase_funnel": lambda ws: ka.phase_funnel(ws, window="90d"),
     "dropoff": lambda ws: ka.dropoff(ws, FUNNEL, at=2, window="30d"),
     "transitions": lambda ws: ka.transitions(ws),

@@ -24,10 +24,15 @@ valid occurrence of a step that may follow (k+1, or a later one over optional st
   equality join that fetches the new event's own next event;
 * any-order: per event, the first time of every step at or after it (one window with a
   column per step); the level of the span starting there is the number of steps within W.
+  With options (step windows, gaps, optional steps, exclusions) the greedy walk of
+  :mod:`klantreis.analytics._funnel_anyorder`, one pass per level.
 
 Intermediate attempt tables are cached on the backend (temporary tables), so each pass
-reads the previous one once. Times are compared exactly (microseconds since the epoch);
-outputs are in seconds.
+reads the previous one once. The result (:class:`Matched`) is the counted units and the
+steps they matched, taken straight from the passes' moves: no row per attempt with a
+column per step is built (that pivot, a hash aggregate over every attempt, was the
+largest cost of the phase funnel) except where exclusions or the walk need it. Times
+are compared exactly (microseconds since the epoch); outputs are in seconds.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import math
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -44,9 +50,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 from klantreis.analytics._funnel_spec import FunnelSpec
-from klantreis.result import cache_table
+from klantreis.result import cache_table, release_table
 
-__all__ = ["STRATEGIES", "attempts"]
+__all__ = ["STRATEGIES", "Matched", "attempts"]
 
 STRATEGIES = ("join", "window")
 _I64 = dt.int64
@@ -73,7 +79,7 @@ class _Cache:
         for table in reversed(self.tables):
             # a temp table that cannot be dropped disappears with the session anyway
             with contextlib.suppress(Exception):
-                table.release()
+                release_table(table)
         self.tables.clear()
 
 
@@ -98,22 +104,19 @@ def attempts(
     spec: FunnelSpec,
     *,
     extra: tuple[str, ...] = (),
-    base_out: bool = False,
     strategy: str | None = None,
-) -> Iterator[Any]:
-    """Per attempt: customer_id, a_pos, t0, furthest (0-based), pos_c, sec_c, sp_c, ss_c, x_*.
+) -> Iterator[Matched]:
+    """The counted units of ``spec`` and their matched steps (see :class:`Matched`).
 
     ``tl`` is a timeline (:func:`klantreis.analytics._timeline.timeline`, possibly of a
-    scoped workspace). ``extra`` timeline columns of the step-1 event come along as
-    ``x_<name>``; t0, sec_c (seconds since the epoch), sp_c and ss_c (seconds from the
-    previous step and from the start) are float seconds. ``base_out`` yields
-    ``(attempts, timeline)`` instead. ``strategy`` forces the ordered pass ("join" or
-    "window"; tests prove both equal); by default :func:`choose_strategy` picks.
+    scoped workspace). ``extra`` timeline columns of the step-1 event come along on the
+    units as ``x_<name>``. ``strategy`` forces the ordered pass ("join" or "window";
+    tests prove both equal); by default :func:`choose_strategy` picks.
     """
     cache = _Cache()
     try:
         if spec.mode == "any-order":
-            out = _any_order(tl, spec, extra)
+            out = _any_order(tl, spec, extra, cache, strategy)
         else:
             strict = spec.mode == "strict"
             first = _events(tl, spec.steps[0].touchpoints, "next_touchpoint", "next_us")
@@ -147,24 +150,114 @@ def attempts(
                 waiting = ibis.union(*[m.filter(m.step == k) for m in sources], distinct=False)
                 moves[k] = cache(step_pass(waiting, tl, spec, k))
             cols = ["customer_id", "a_pos", "t0", "step", "pos", "us", "sp"]
-            att = _pivot([m.select(*cols) for m in moves.values()], spec)
-            if extra:
-                xs = _events(tl, spec.steps[0].touchpoints, *extra)
-                xs = xs.select(
-                    x_customer=xs.customer_id,
-                    x_a_pos=xs.pos,
-                    **{f"x_{e}": xs[e] for e in extra},
-                )
-                j = att.join(xs, [att.customer_id == xs.x_customer, att.a_pos == xs.x_a_pos])
-                att = j.drop("x_customer", "x_a_pos")
-            if spec.exclusions:
-                att = _exclude(cache(att), tl, spec)
-            else:
-                att = att.mutate(furthest=att.cur_step)
-            out = _finish(att, spec, extra)
-        yield (out, tl) if base_out else out
+            chains = [m.select(*cols) for m in moves.values()]
+        if spec.mode != "any-order" and not spec.exclusions:
+            yield _from_moves(chains, tl, spec, extra, cache)
+            return
+        if spec.mode != "any-order":  # exclusions: they need every attempt's whole chain
+            att = _exclude(cache(_pivot(chains, spec)), tl, spec)
+            out = _with_extra(_finish(att, spec, ()), tl, spec, extra)
+        yield _from_wide(out, spec, cache)
     finally:
         cache.release()
+
+
+@dataclass(frozen=True)
+class Matched:
+    """What a funnel counts, in two tables.
+
+    ``units``: one row per counted unit (per customer their earliest attempt that gets
+    furthest; with ``unit="attempts"`` every attempt): customer_id, a_pos (position of
+    its step-1 event), furthest (0-based step), ``x_*``.
+    ``steps``: one row per unit and step it matched (skipped optional steps have none;
+    ``None`` for plain any-order funnels, which define no times): customer_id, a_pos,
+    step, pos, sec (seconds since the epoch), sp and ss (seconds from the previous
+    matched step and from the start).
+    """
+
+    units: ibis.Table
+    steps: ibis.Table | None
+
+
+_SHIFT = 1 << 32  # packs (step, position) into one integer: positions stay below 2**32
+
+
+def _from_moves(
+    chains: list[ibis.Table],
+    tl: ibis.Table,
+    spec: FunnelSpec,
+    extra: tuple[str, ...],
+    cache: _Cache,
+) -> Matched:
+    """Units and steps straight from the passes' moves, without a row per attempt.
+
+    A customer's unit is the attempt with the highest step, then the lowest start: one
+    integer maximum per customer (step * 2**32 + 2**32 - 1 - a_pos), so the hash
+    aggregate keeps a single number per group.
+    """
+    m = ibis.union(*chains, distinct=False) if len(chains) > 1 else chains[0]
+    if spec.unit == "attempts":
+        units = m.group_by("customer_id", "a_pos").aggregate(furthest=m.step.max())
+        chosen = m
+    else:
+        g = m.group_by("customer_id").aggregate(k=(m.step * _SHIFT + (_SHIFT - 1 - m.a_pos)).max())
+        units = g.select(
+            customer_id=g.customer_id,
+            a_pos=(_SHIFT - 1) - g.k % _SHIFT,
+            furthest=g.k // _SHIFT,
+        )
+        units = cache(units)
+        u = units.select(u_customer=units.customer_id, u_a_pos=units.a_pos)
+        chosen = m.join(u, [m.customer_id == u.u_customer, m.a_pos == u.u_a_pos])
+    steps = chosen.select(
+        customer_id=chosen.customer_id,
+        a_pos=chosen.a_pos,
+        step=chosen.step,
+        pos=chosen.pos,
+        sec=chosen.us / _US,
+        sp=chosen.sp / _US,
+        ss=(chosen.us - chosen.t0) / _US,
+    )
+    return Matched(_with_extra(units, tl, spec, extra), steps)
+
+
+def _from_wide(att: ibis.Table, spec: FunnelSpec, cache: _Cache) -> Matched:
+    """Units and steps from one row per attempt (customer_id, a_pos, furthest, pos_c,
+    sec_c, sp_c, ss_c, x_*), as the exclusion and any-order paths make them."""
+    if spec.unit == "customers" and not spec.first_attempt_suffices():
+        w = ibis.window(group_by=att.customer_id, order_by=[ibis.desc(att.furthest), att.a_pos])
+        ranked = att.mutate(_r=ibis.row_number().over(w))
+        att = ranked.filter(ranked._r == 0).drop("_r")
+    xs = [c for c in att.columns if c.startswith("x_")]
+    if spec.mode == "any-order" and not spec.walks:  # plain any-order: levels, no times
+        return Matched(att.select("customer_id", "a_pos", "furthest", *xs), None)
+    att = cache(att)
+    parts = [
+        att.filter(att[f"pos_{c}"].notnull()).select(
+            customer_id=att.customer_id,
+            a_pos=att.a_pos,
+            step=ibis.literal(c, _I64),
+            pos=att[f"pos_{c}"],
+            sec=att[f"sec_{c}"],
+            sp=att[f"sp_{c}"],
+            ss=att[f"ss_{c}"],
+        )
+        for c in range(spec.n)
+    ]
+    units = att.select("customer_id", "a_pos", "furthest", *xs)
+    return Matched(units, ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
+
+
+def _with_extra(
+    units: ibis.Table, tl: ibis.Table, spec: FunnelSpec, extra: tuple[str, ...]
+) -> ibis.Table:
+    """``units`` with the ``extra`` timeline columns of their step-1 event as ``x_*``."""
+    if not extra:
+        return units
+    xs = _events(tl, spec.steps[0].touchpoints, *extra)
+    xs = xs.select(x_customer=xs.customer_id, x_a_pos=xs.pos, **{f"x_{e}": xs[e] for e in extra})
+    j = units.join(xs, [units.customer_id == xs.x_customer, units.a_pos == xs.x_a_pos])
+    return j.drop("x_customer", "x_a_pos")
 
 
 def _null(t: dt.DataType) -> Any:
@@ -211,7 +304,12 @@ def _move(p: ibis.Table, step: Any, pos: Any, us: Any) -> ibis.Table:
 def _ordered_window_pass(
     waiting: ibis.Table, tl: ibis.Table, spec: FunnelSpec, k: int
 ) -> ibis.Table:
-    """Moves of the attempts waiting at step k: the earliest valid next step, if any."""
+    """Moves of the attempts waiting at step k: the earliest valid next step, if any.
+
+    A step-c event qualifies when it comes after the attempt's position; with a min gap
+    g, when its time is >= t + g; with a skew S (and no gap), when its time is >= t - S
+    (both a range over time).
+    """
     cand = spec.candidates(k)
     parts = [
         waiting.select(
@@ -251,6 +349,9 @@ def _ordered_window_pass(
         w = after
         if gap > 0:  # at least `gap` seconds later (which is also later in position)
             w = ibis.window(group_by=u.customer_id, order_by=u.kus, range=(_micros(gap), None))
+        elif spec.skew_seconds:  # from `skew` seconds before on (steps share no touchpoint)
+            skew = _micros(spec.skew_seconds)
+            w = ibis.window(group_by=u.customer_id, order_by=u.kus, range=(-skew, None))
         found[f"nx_{c}"] = ibis.ifelse(is_c, u.key, _null(_I64)).min().over(w)
         found[f"ns_{c}"] = ibis.ifelse(is_c, u.kus, _null(_I64)).min().over(w)
     p = u.mutate(**found)
@@ -280,7 +381,8 @@ def _ordered_join_pass(waiting: ibis.Table, tl: ibis.Table, spec: FunnelSpec, k:
 
     The deadlines sit in the join condition, so only events within an attempt's reach
     pair with it. Within a customer ``us`` never decreases with ``pos``, so the minimum
-    ``us`` after a position is the time of the minimum ``pos``.
+    ``us`` of the qualifying events (after a position, or from a time on) is the time of
+    the minimum ``pos``.
     """
     cand = spec.candidates(k)
     found = None
@@ -288,7 +390,12 @@ def _ordered_join_pass(waiting: ibis.Table, tl: ibis.Table, spec: FunnelSpec, k:
         ev = _events(tl, spec.steps[c].touchpoints)
         ev = ev.select(e_customer=ev.customer_id, e_pos=ev.pos, e_us=ev.us)
         gap = spec.steps[c].gap_seconds
-        later = ev.e_us >= waiting.us + _micros(gap) if gap > 0 else ev.e_pos > waiting.pos
+        if gap > 0:
+            later = ev.e_us >= waiting.us + _micros(gap)
+        elif spec.skew_seconds:  # up to `skew` before (the steps share no touchpoint)
+            later = ev.e_us >= waiting.us - _micros(spec.skew_seconds)
+        else:
+            later = ev.e_pos > waiting.pos
         conds = [waiting.customer_id == ev.e_customer, later]
         if not math.isinf(spec.window_seconds):
             conds.append(ev.e_us <= waiting.t0 + _micros(spec.window_seconds))
@@ -426,7 +533,18 @@ def _finish(att: ibis.Table, spec: FunnelSpec, extra: tuple[str, ...]) -> ibis.T
     return att.select(**cols)
 
 
-def _any_order(tl: ibis.Table, spec: FunnelSpec, extra: tuple[str, ...]) -> ibis.Table:
+def _any_order(
+    tl: ibis.Table,
+    spec: FunnelSpec,
+    extra: tuple[str, ...],
+    cache: _Cache,
+    strategy: str | None = None,
+) -> ibis.Table:
+    """Per span: its level (one window, a column per step); with options, the walk."""
+    if spec.walks:
+        from klantreis.analytics._funnel_anyorder import walk
+
+        return walk(tl, spec, extra, cache, strategy)
     ev = _events(tl, spec.touchpoints(), *[e for e in extra if e not in ("touchpoint",)])
     w = ibis.window(group_by=ev.customer_id, order_by=ev.pos, rows=(0, None))
     firsts = {

@@ -23,6 +23,8 @@ MODES = ("ordered", "strict", "any-order")
 UNITS = ("customers", "attempts")
 PERIODS = ("week", "month")
 BY_FIXED = ("segment", "persona", "channel", "week", "month")
+#: The any-order walk keeps the steps it reached as bits of an int64.
+MAX_WALK_STEPS = 62
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,10 @@ class FunnelSpec:
 
         Without a window the chain of the earliest step-1 event lies at or before the chain
         of any later attempt, step by step, so it gets at least as far; per-step windows,
-        gaps, optional steps, exclusions and strict order break that argument.
+        gaps, optional steps, exclusions and strict order break that argument. A skew
+        keeps it: the next step's candidates are the step's events at or after
+        ``t_prev - skew``, a set that only shrinks as ``t_prev`` grows, so the earliest
+        candidate of an earlier chain is never later than that of a later chain.
         """
         return (
             self.mode == "ordered"
@@ -79,6 +84,14 @@ class FunnelSpec:
                 not s.optional and s.window_seconds is None and not s.gap_seconds
                 for s in self.steps
             )
+        )
+
+    @property
+    def walks(self) -> bool:
+        """An any-order funnel with options: the greedy walk (plain any-order counts levels)."""
+        return self.mode == "any-order" and (
+            bool(self.exclusions)
+            or any(s.optional or s.window_seconds is not None or s.gap_seconds for s in self.steps)
         )
 
     def touchpoints(self) -> set[str]:
@@ -108,6 +121,7 @@ class FunnelSpec:
                 for x in self.exclusions
             ],
             "by": self.by,
+            "skew_seconds": self.skew_seconds,
         }
 
 
@@ -239,10 +253,13 @@ def build_spec(
                 label=s.label,
             )
         )
-    if final[0].optional or final[-1].optional:
-        raise InvalidSpec("optional", "the first and the last step cannot be optional")
     if mode not in MODES:
         raise InvalidSpec("mode", "unknown funnel mode", value=mode, allowed=MODES)
+    if mode == "any-order":
+        if all(s.optional for s in final):
+            raise InvalidSpec("optional", "at least one step must be required")
+    elif final[0].optional or final[-1].optional:
+        raise InvalidSpec("optional", "the first and the last step cannot be optional")
     if unit not in UNITS:
         raise InvalidSpec("unit", "unknown counting unit", value=unit, allowed=UNITS)
     # window=None: no window (every later event counts, however late)
@@ -255,37 +272,24 @@ def build_spec(
         clash = sorted(set(x.touchpoints) & step_tps)
         if clash:
             raise InvalidSpec(f"exclude[{i}]", f"'{clash[0]}' is also a step of the funnel")
-    if mode == "any-order":
-        seen: set[str] = set()
-        for i, s in enumerate(final, start=1):
-            if seen & set(s.touchpoints):
-                raise InvalidSpec(
-                    f"steps[{i - 1}]",
-                    "in any-order mode every touchpoint may belong to one step only",
-                )
-            seen |= set(s.touchpoints)
-        extras = [
-            name
-            for name, used in (
-                ("optional", any(s.optional for s in final)),
-                ("step_windows", any(s.window_seconds is not None for s in final)),
-                ("min_gaps", any(s.gap_seconds for s in final)),
-                ("exclude", bool(excl)),
-            )
-            if used
-        ]
-        if extras:
-            raise InvalidSpec(
-                extras[0], "applies to ordered and strict funnels only (steps have no order here)"
-            )
     skew_s = parse_duration(skew, field="skew").total_seconds()
+    if mode == "any-order":
+        _one_step_per_touchpoint(
+            final, "in any-order mode every touchpoint may belong to one step only"
+        )
     if skew_s:
-        # Matching a step up to N seconds *before* the previous one needs every attempt to
-        # remember which events it already used (one event, one step): not a per-pass
-        # lookup any more, so not exact in this engine yet.
-        raise NotImplementedError(
-            "skew tolerance (events within N seconds matched in either order) is not "
-            "implemented yet; events at the same time are ordered by event_id: leave skew=0"
+        if mode != "ordered":
+            why = (
+                "strict means no other event between matched steps, so steps cannot swap"
+                if mode == "strict"
+                else "any-order steps have no order to relax"
+            )
+            raise InvalidSpec("skew", f"applies to ordered funnels only ({why})", value=skew)
+        _one_step_per_touchpoint(
+            final,
+            "with a skew tolerance every touchpoint may belong to one step only (a step "
+            "may match up to the skew before the previous one, so it could reuse the event "
+            "of an earlier step)",
         )
     if by is not None and by not in BY_FIXED and not by.startswith(("property.", "attribute.")):
         raise InvalidSpec(
@@ -294,4 +298,22 @@ def build_spec(
             value=by,
             allowed=[*BY_FIXED, "property.NAME", "attribute.NAME"],
         )
-    return FunnelSpec(tuple(final), window_s, mode, unit, excl, by, skew_s)
+    spec = FunnelSpec(tuple(final), window_s, mode, unit, excl, by, skew_s)
+    if spec.walks and n > MAX_WALK_STEPS:
+        raise InvalidSpec(
+            "steps",
+            "an any-order funnel with optional steps, step windows, min gaps or exclusions "
+            f"takes at most {MAX_WALK_STEPS} steps (the walk keeps them as bits of a 64-bit "
+            "integer); leave the options out or split the funnel",
+            value=n,
+        )
+    return spec
+
+
+def _one_step_per_touchpoint(steps: list[Step], rule: str) -> None:
+    """Refuse a touchpoint that belongs to two steps, naming it, its first step and ``rule``."""
+    owner: dict[str, int] = {}
+    for i, s in enumerate(steps, start=1):
+        for tp in s.touchpoints:
+            if owner.setdefault(tp, i) != i:
+                raise InvalidSpec(f"steps[{i - 1}]", f"'{tp}' is also in step {owner[tp]}; {rule}")

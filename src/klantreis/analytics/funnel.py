@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
-from klantreis.analytics._funnel_engine import attempts
+from klantreis.analytics._funnel_engine import Matched, attempts
 from klantreis.analytics._funnel_spec import FunnelSpec, build_spec
 from klantreis.analytics._timeline import timeline
 from klantreis.errors import InvalidSpec, UnknownKey
@@ -25,7 +25,14 @@ if TYPE_CHECKING:
 
     from klantreis.store import Workspace
 
-__all__ = ["COLUMNS", "dropoff", "funnel", "funnel_definition", "phase_funnel"]
+__all__ = [
+    "COLUMNS",
+    "dropoff",
+    "funnel",
+    "funnel_and_dropoff",
+    "funnel_definition",
+    "phase_funnel",
+]
 
 #: The columns of every funnel table (after the group column when ``by=`` is used).
 COLUMNS = [
@@ -95,13 +102,39 @@ def run(
     lang = lang or ws.settings.language
     if check:
         _check_touchpoints(ws, spec)
-    extra = _extra_columns(spec.by)
-    with attempts(timeline(ws), spec, extra=extra) as att:
-        units = _units(att, spec)
-        units, group = _group(ws, units, spec)
-        expr = _aggregate(units, spec, group)
-        df, sql, seconds = execute(expr, ws.con)
-    table = _table(df, spec, group)
+    with attempts(timeline(ws), spec, extra=_extra_columns(spec.by)) as matched:
+        return _funnel_result(ws, spec, matched, lang, extra_params)
+
+
+def _funnel_result(
+    ws: Workspace,
+    spec: FunnelSpec,
+    matched: Matched,
+    lang: str,
+    extra_params: dict[str, Any] | None = None,
+) -> Result:
+    """The funnel table from the matched units: counts from each unit's furthest step,
+    times from the steps it matched (two small aggregates)."""
+    units, group = _group(ws, matched.units, spec)
+    keys = ["_g"] if group else []
+    if group:
+        units = units.mutate(_g=units._g.cast("string"))
+    counts = units.group_by(*keys, "furthest").aggregate(n=units.count())
+    n_df, sql, seconds = execute(counts, ws.con)
+    t_df = None
+    steps = matched.steps
+    if steps is not None:  # plain any-order funnels define no times
+        if group:
+            g = units.select(g_customer=units.customer_id, g_a_pos=units.a_pos, _g=units._g)
+            steps = steps.join(g, [steps.customer_id == g.g_customer, steps.a_pos == g.g_a_pos])
+        times = steps.group_by(*keys, "step").aggregate(
+            # the median and p90 from one sort per column (a list of two quantiles)
+            qp=steps.sp.quantile([0.5, 0.9]),
+            qs=steps.ss.quantile([0.5, 0.9]),
+        )
+        t_df, t_sql, t_sec = execute(times, ws.con)
+        sql, seconds = f"{sql};\n{t_sql}", seconds + t_sec
+    table = _table(_records(n_df, t_df, spec, group), spec, group)
     params = spec.params() | (extra_params or {})
     return Result(
         name="funnel",
@@ -180,36 +213,73 @@ def dropoff(
     if top < 1:
         raise InvalidSpec("top", "must be at least 1", value=top)
     _check_touchpoints(ws, spec)
+    tl = timeline(ws)
+    with attempts(tl, spec) as matched:
+        return _dropoff_result(ws, spec, matched, tl, at, top, lang)
+
+
+def funnel_and_dropoff(
+    ws: Workspace, steps: Sequence[Any] | str, window: Any = "30d", *, top: int = 10
+) -> tuple[Result, Result | None]:
+    """The funnel of ``steps`` and the drop-off moments after its biggest drop, matched once.
+
+    The biggest drop is the step (not the last) with the most ``dropped`` customers after
+    it; there is none (``None``) when the funnel has one step. Same results as
+    :func:`funnel` and :func:`dropoff` with those arguments, at the cost of one of them.
+    """
+    lang = ws.settings.language
+    spec = build_spec(steps, window=window)
+    _check_touchpoints(ws, spec)
+    tl = timeline(ws)
+    with attempts(tl, spec) as matched:
+        result = _funnel_result(ws, spec, matched, lang)
+        if spec.n < 2:
+            return result, None
+        dropped = result.table["dropped"].to_numpy()[1:]
+        at = int(dropped.argmax()) + 1
+        return result, _dropoff_result(ws, spec, matched, tl, at, top, lang)
+
+
+def _dropoff_result(
+    ws: Workspace,
+    spec: FunnelSpec,
+    matched: Matched,
+    base: ibis.Table,
+    at: int,
+    top: int,
+    lang: str,
+) -> Result:
     k = at - 1
     nxt = list(spec.steps[at].touchpoints)
-    with attempts(timeline(ws), spec, base_out=True) as (att, base):
-        units = _units(att, spec)
-        d = units.filter(units.furthest == k).select(
-            d_customer=units.customer_id,
-            kpos=units[f"pos_{k}"],
-            deadline=units.t0 + min(spec.window_seconds, 1e15),
-        )
-        e = base.join(
-            d, [base.customer_id == d.d_customer, base.pos >= d.kpos, base.sec <= d.deadline]
-        )
-        last_w = ibis.window(group_by=e.customer_id, order_by=ibis.desc(e.pos))
-        last = e.mutate(r=ibis.row_number().over(last_w))
-        last = last.filter(last.r == 0).select(
-            l_customer=last.customer_id, last_touchpoint=last.touchpoint
-        )
-        after = e.filter((e.pos > e.kpos) & ~e.touchpoint.isin(nxt).fill_null(False))
-        first_w = ibis.window(group_by=after.customer_id, order_by=after.pos)
-        first = after.mutate(r=ibis.row_number().over(first_w))
-        first = first.filter(first.r == 0).select(
-            f_customer=first.customer_id, next_touchpoint=first.touchpoint
-        )
-        j = last.left_join(first, last.l_customer == first.f_customer)
-        expr = j.select(
-            customer_id=j.l_customer,
-            last_touchpoint=j.last_touchpoint,
-            next_touchpoint=j.next_touchpoint,
-        ).order_by("customer_id")
-        df, sql, seconds = execute(expr, ws.con)
+    units, steps = matched.units, matched.steps
+    units = units.filter(units.furthest == k)
+    steps = steps.filter(steps.step == k)
+    s = steps.select(
+        s_customer=steps.customer_id, s_a_pos=steps.a_pos, kpos=steps.pos, t0=steps.sec - steps.ss
+    )
+    d = units.join(s, [units.customer_id == s.s_customer, units.a_pos == s.s_a_pos])
+    d = d.select(
+        d_customer=d.customer_id, kpos=d.kpos, deadline=d.t0 + min(spec.window_seconds, 1e15)
+    )
+    e = base.join(d, [base.customer_id == d.d_customer, base.pos >= d.kpos, base.sec <= d.deadline])
+    last_w = ibis.window(group_by=e.customer_id, order_by=ibis.desc(e.pos))
+    last = e.mutate(r=ibis.row_number().over(last_w))
+    last = last.filter(last.r == 0).select(
+        l_customer=last.customer_id, last_touchpoint=last.touchpoint
+    )
+    after = e.filter((e.pos > e.kpos) & ~e.touchpoint.isin(nxt).fill_null(False))
+    first_w = ibis.window(group_by=after.customer_id, order_by=after.pos)
+    first = after.mutate(r=ibis.row_number().over(first_w))
+    first = first.filter(first.r == 0).select(
+        f_customer=first.customer_id, next_touchpoint=first.touchpoint
+    )
+    j = last.left_join(first, last.l_customer == first.f_customer)
+    expr = j.select(
+        customer_id=j.l_customer,
+        last_touchpoint=j.last_touchpoint,
+        next_touchpoint=j.next_touchpoint,
+    ).order_by("customer_id")
+    df, sql, seconds = execute(expr, ws.con)
     table = _dropoff_table(df, top)
     params = spec.params() | {"at": at, "top": top}
     params.pop("by", None)
@@ -277,16 +347,6 @@ def _extra_columns(by: str | None) -> tuple[str, ...]:
     return ()
 
 
-def _units(att: ibis.Table, spec: FunnelSpec) -> ibis.Table:
-    """Attempts, or per customer the earliest attempt that reaches their furthest step."""
-    if spec.unit == "attempts" or spec.first_attempt_suffices():
-        return att  # every attempt counts, or the engine kept one attempt per customer
-    # measured on 10M events: this window beats a hash aggregate with arg_max of a struct
-    w = ibis.window(group_by=att.customer_id, order_by=[ibis.desc(att.furthest), att.a_pos])
-    ranked = att.mutate(_r=ibis.row_number().over(w))
-    return ranked.filter(ranked._r == 0).drop("_r")
-
-
 def _group(ws: Workspace, units: ibis.Table, spec: FunnelSpec) -> tuple[ibis.Table, str | None]:
     by = spec.by
     if by is None:
@@ -316,17 +376,26 @@ def _group(ws: Workspace, units: ibis.Table, spec: FunnelSpec) -> tuple[ibis.Tab
     return j.drop("g_customer"), by
 
 
-def _aggregate(units: ibis.Table, spec: FunnelSpec, group: str | None) -> ibis.Table:
-    aggs: dict[str, Any] = {}
-    for c in range(spec.n):
-        aggs[f"n_{c}"] = ibis.ifelse(units.furthest >= c, 1, 0).sum()
-        if spec.mode != "any-order":
-            # the median and p90 from one sort per column (a list of two quantiles)
-            aggs[f"qp_{c}"] = units[f"sp_{c}"].quantile([0.5, 0.9])
-            aggs[f"qs_{c}"] = units[f"ss_{c}"].quantile([0.5, 0.9])
-    if group is None:
-        return units.aggregate(**aggs)
-    return units.group_by(_g=units._g.cast("string")).aggregate(**aggs)
+def _records(
+    n_df: pd.DataFrame, t_df: pd.DataFrame | None, spec: FunnelSpec, group: str | None
+) -> list[dict[str, Any]]:
+    """One record per group: n_c (units whose furthest step is c or later) and the time
+    quantiles qp_c / qs_c of the units that matched step c."""
+    recs: dict[Any, dict[str, Any]] = {}
+
+    def rec(row: dict[str, Any]) -> dict[str, Any]:
+        g = row["_g"] if group else None
+        key = "\0none" if g is None or g != g else g
+        return recs.setdefault(key, {"_g": g} if group else {})
+
+    for row in n_df.to_dict("records"):
+        r = rec(row)
+        for c in range(min(int(row["furthest"]), spec.n - 1) + 1):
+            r[f"n_{c}"] = r.get(f"n_{c}", 0) + int(row["n"])
+    for row in [] if t_df is None else t_df.to_dict("records"):
+        r = rec(row)
+        r[f"qp_{int(row['step'])}"], r[f"qs_{int(row['step'])}"] = row["qp"], row["qs"]
+    return list(recs.values())
 
 
 def _quantile(rec: dict[str, Any], key: str, i: int) -> float:
@@ -345,11 +414,10 @@ def _num(value: Any) -> float:
     return f
 
 
-def _table(df: pd.DataFrame, spec: FunnelSpec, group: str | None) -> pd.DataFrame:
+def _table(records: list[dict[str, Any]], spec: FunnelSpec, group: str | None) -> pd.DataFrame:
     import pandas as pd
 
     rows = []
-    records = df.to_dict("records")
     if group is not None:
         records.sort(key=lambda r: (r["_g"] is None or r["_g"] != r["_g"], str(r["_g"])))
     if not records and group is None:
@@ -419,7 +487,7 @@ def funnel_definition(spec: FunnelSpec, lang: str | None = None) -> str:
 
     parts = [
         t(
-            f"funnel.definition.{spec.mode}",
+            "funnel.definition.walk" if spec.walks else f"funnel.definition.{spec.mode}",
             lang,
             window=t("funnel.window.none", lang)
             if math.isinf(spec.window_seconds)
@@ -432,6 +500,8 @@ def funnel_definition(spec: FunnelSpec, lang: str | None = None) -> str:
         t(f"funnel.definition.unit.{spec.unit}", lang),
         t("funnel.definition.ties", lang),
     ]
+    if spec.skew_seconds:
+        parts.append(t("funnel.definition.skew", lang, skew=format_duration(spec.skew_seconds)))
     optional = [str(i) for i, s in enumerate(spec.steps, start=1) if s.optional]
     if optional:
         parts.append(t("funnel.definition.optional", lang, steps=", ".join(optional)))
@@ -449,10 +519,11 @@ def funnel_definition(spec: FunnelSpec, lang: str | None = None) -> str:
             parts.append(
                 t("funnel.definition.min_gap", lang, step=i, gap=format_duration(s.gap_seconds))
             )
+    excluded = "funnel.definition." + ("exclusion_levels" if spec.walks else "exclusion")
     for x in spec.exclusions:
         parts.append(
             t(
-                "funnel.definition.exclusion",
+                excluded,
                 lang,
                 touchpoints="|".join(x.touchpoints),
                 after=x.after,

@@ -106,9 +106,7 @@ def run_all(
         attribution,
         churn,
         drivers,
-        dropoff,
         experience,
-        funnel,
         gap,
         lifecycle,
         loops,
@@ -119,6 +117,7 @@ def run_all(
         timing,
         transitions,
     )
+    from klantreis.analytics.funnel import funnel_and_dropoff
 
     target = ws
     if persona is not None or segment is not None:
@@ -134,12 +133,15 @@ def run_all(
     out.run("phase_funnel", lambda: phase_funnel(target, window=window, journey=journey))
     steps = _funnel_steps(j)
     if len(steps) >= 2:
-        result = out.run("funnel", lambda: funnel(target, steps=steps, window=window))
-        if result is not None:
-            table = result.table
-            dropped = table["dropped"].iloc[:-1] if len(table) > 1 else table["dropped"]
-            worst = int(table["step"].iloc[int(dropped.to_numpy().argmax())]) if len(dropped) else 1
-            out.run("dropoff", lambda: dropoff(target, steps=steps, at=worst, window=window))
+
+        def funnel_then_dropoff() -> Result:
+            # one match for both: the drop-off moments after the funnel's biggest drop
+            result, moments = funnel_and_dropoff(target, steps=steps, window=window)
+            if moments is not None:
+                out["dropoff"] = moments
+            return result
+
+        out.run("funnel", funnel_then_dropoff)
     else:
         out.skipped["funnel"] = "the journey has no designed path to a conversion touchpoint"
     out.run("transitions", lambda: transitions(target, collapse=True, journey=journey))

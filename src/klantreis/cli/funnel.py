@@ -65,6 +65,14 @@ def funnel(
     exclude: ExcludeOpt = None,
     step_window: StepWindowOpt = None,
     min_gap: MinGapOpt = None,
+    skew: Annotated[
+        str,
+        typer.Option(
+            "--skew",
+            help="Ordered funnels: a step may come up to this long before the previous one "
+            "(clock skew between sources, e.g. 5s); default 0.",
+        ),
+    ] = "0s",
     phases: Annotated[
         bool, typer.Option("--phases", help="Use the journey's phases as the steps.")
     ] = False,
@@ -96,6 +104,7 @@ def funnel(
             exclude=exclude or (),
             step_windows=_per_step(step_window, "--step-window"),
             min_gaps=_per_step(min_gap, "--min-gap"),
+            skew=skew,
         )
     print_result(result, fmt)
 

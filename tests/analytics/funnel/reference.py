@@ -1,14 +1,21 @@
-"""Brute-force funnel: the definitions of docs/funnel.md in plain Python, event by event."""
+"""Brute-force funnel: the definitions of docs/funnel.md in plain Python, event by event.
+
+Times are integer microseconds since the epoch, compared exactly like the engine's.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from klantreis.analytics._funnel_spec import FunnelSpec
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = 1_000_000
 
 
 def _ordered_events(events: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -20,90 +27,151 @@ def _ordered_events(events: list[dict[str, Any]]) -> dict[str, list[dict[str, An
     return per
 
 
-def _sec(e: dict[str, Any]) -> float:
-    return float(math.floor(e["timestamp"].timestamp()))
+def _us(e: dict[str, Any]) -> int:
+    return (e["timestamp"] - _EPOCH) // timedelta(microseconds=1)
+
+
+def _micros(seconds: float) -> float:
+    return seconds if math.isinf(seconds) else round(seconds * _US)
 
 
 def attempts(events: list[dict[str, Any]], spec: FunnelSpec) -> list[dict[str, Any]]:
-    """Every attempt: customer, start index, furthest (0-based), per-step secs."""
+    """Every attempt (span): customer, start index, furthest (0-based), per-step secs."""
     out = []
-    sets = [set(s.touchpoints) for s in spec.steps]
-    W = spec.window_seconds
     for customer, rows in sorted(_ordered_events(events).items()):
         if spec.mode != "strict":
             names = spec.touchpoints()
             rows = [e for e in rows if e["touchpoint"] in names]
-        sec = [_sec(e) for e in rows]
+        us = [_us(e) for e in rows]
         tp = [e["touchpoint"] for e in rows]
-        if spec.mode == "any-order":
-            for i in range(len(rows)):
-                level = sum(
-                    any(tp[j] in s and sec[j] <= sec[i] + W for j in range(i, len(rows)))
-                    for s in sets
-                )
-                out.append(_attempt(customer, i, level - 1, {}, sec[i], rows[i], spec))
-            continue
         for i0 in range(len(rows)):
-            if tp[i0] not in sets[0]:
+            if spec.mode == "any-order":
+                found = _span(us, tp, spec, i0)
+            elif tp[i0] in spec.steps[0].touchpoints:
+                found = _chain(us, tp, spec, i0)
+            else:
                 continue
-            t0, cur, ci = sec[i0], 0, i0
-            matched = {0: i0}
-            sp: dict[int, float] = {}
-            while cur < spec.n - 1:
-                best = None
-                for c in spec.candidates(cur):
-                    step = spec.steps[c]
-                    if spec.mode == "strict":
-                        j = ci + 1
-                        if j >= len(rows) or tp[j] not in sets[c]:
-                            continue
-                        if step.gap_seconds and sec[j] - sec[ci] < step.gap_seconds:
-                            continue
-                    else:
-                        if step.gap_seconds:
-                            js = [
-                                j
-                                for j in range(len(rows))
-                                if tp[j] in sets[c] and sec[j] >= sec[ci] + step.gap_seconds
-                            ]
-                        else:
-                            js = [j for j in range(ci + 1, len(rows)) if tp[j] in sets[c]]
-                        if not js:
-                            continue
-                        j = min(js)
-                    if sec[j] > t0 + W:
-                        continue
-                    if step.window_seconds is not None and sec[j] - sec[ci] > step.window_seconds:
-                        continue
-                    if best is None or j < best[0]:
-                        best = (j, c)
-                if best is None:
-                    break
-                j, c = best
-                sp[c] = sec[j] - sec[ci]
-                matched[c] = j
-                cur, ci = c, j
-            furthest = cur
-            for x in spec.exclusions:
-                i, jx = x.after - 1, x.before - 1
-                if cur <= i:
-                    continue
-                start = max(matched[c] for c in matched if c <= i)
-                end = ci if cur <= jx else min(matched[c] for c in matched if c >= jx)
-                if any(tp[p] in x.touchpoints for p in range(start + 1, end)):
-                    furthest = min(furthest, i)
-            secs = {c: (sec[matched[c]], sp.get(c)) for c in matched if c <= furthest}
-            out.append(_attempt(customer, i0, furthest, secs, t0, rows[i0], spec))
+            if found is not None:
+                out.append(_attempt(customer, i0, *found, us[i0], rows[i0]))
     return out
 
 
-def _attempt(customer, start, furthest, secs, t0, first, spec):
+def _chain(us: list[int], tp: list[str], spec: FunnelSpec, i0: int) -> tuple[int, dict]:
+    """Ordered and strict: an attempt from step-1 event ``i0``."""
+    sets = [set(s.touchpoints) for s in spec.steps]
+    W, S = _micros(spec.window_seconds), _micros(spec.skew_seconds)
+    t0, cur, ci = us[i0], 0, i0
+    matched = {0: i0}
+    sp: dict[int, int] = {}
+    while cur < spec.n - 1:
+        best = None
+        for c in spec.candidates(cur):
+            step = spec.steps[c]
+            gap = _micros(step.gap_seconds)
+            if spec.mode == "strict":
+                j = ci + 1
+                if j >= len(us) or tp[j] not in sets[c]:
+                    continue
+                if gap and us[j] - us[ci] < gap:
+                    continue
+            else:
+                if gap:
+                    js = [j for j in range(len(us)) if tp[j] in sets[c] and us[j] >= us[ci] + gap]
+                elif S:  # from S before the previous step on (steps share no touchpoint)
+                    js = [j for j in range(len(us)) if tp[j] in sets[c] and us[j] >= us[ci] - S]
+                else:
+                    js = [j for j in range(ci + 1, len(us)) if tp[j] in sets[c]]
+                if not js:
+                    continue
+                j = min(js)
+            if us[j] > t0 + W:
+                continue
+            if step.window_seconds is not None and us[j] - us[ci] > _micros(step.window_seconds):
+                continue
+            if best is None or j < best[0]:
+                best = (j, c)
+        if best is None:
+            break
+        j, c = best
+        sp[c] = us[j] - us[ci]
+        matched[c] = j
+        cur, ci = c, j
+    furthest = cur
+    for x in spec.exclusions:
+        i, jx = x.after - 1, x.before - 1
+        if cur <= i:
+            continue
+        # from the event of step `after` (or the nearest matched step before it) to that
+        # of step `before` (or the nearest matched after it; when the attempt stopped
+        # earlier: its latest matched event in path order)
+        start = matched[max(c for c in matched if c <= i)]
+        end = max(matched.values()) if cur <= jx else matched[min(c for c in matched if c >= jx)]
+        if any(tp[p] in x.touchpoints for p in range(start + 1, end)):
+            furthest = min(furthest, i)
+    secs = {c: (us[matched[c]], sp.get(c)) for c in matched if c <= furthest}
+    return furthest, secs
+
+
+def _span(us: list[int], tp: list[str], spec: FunnelSpec, i0: int) -> tuple[int, dict] | None:
+    """Any-order: the span from event ``i0`` (None when it is no funnel step's event)."""
+    step_of = {name: c for c, s in enumerate(spec.steps) for name in s.touchpoints}
+    if tp[i0] not in step_of:
+        return None
+    if not spec.walks:  # the number of different steps within W
+        W = _micros(spec.window_seconds)
+        within = [j for j in range(i0, len(us)) if us[j] <= us[i0] + W]
+        return len({step_of[tp[j]] for j in within if tp[j] in step_of}) - 1, {}
+    seq, reached = walk(us, tp, spec, i0)
+    required = {c for c, s in enumerate(spec.steps) if not s.optional}
+    level = spec.n if required <= reached else len(reached)
+    furthest = level - 1
+    for x in spec.exclusions:
+        a, b = x.after, x.before
+        if level <= a:
+            continue
+        # levels without an event (reached through optional steps): the last event stands in
+        start, end = seq[min(a, len(seq)) - 1], seq[min(b, len(seq)) - 1]
+        if any(tp[p] in x.touchpoints for p in range(start + 1, end)):
+            furthest = min(furthest, a - 1)
+    secs = {
+        k: (us[j], us[j] - us[seq[k - 1]] if k else None)
+        for k, j in enumerate(seq)
+        if k <= furthest
+    }
+    return furthest, secs
+
+
+def walk(us: list[int], tp: list[str], spec: FunnelSpec, i0: int) -> tuple[list[int], set[int]]:
+    """The greedy any-order walk from event ``i0``: the events that reached each level and
+    the steps reached (no options: the steps within W, in any order)."""
+    step_of = {name: c for c, s in enumerate(spec.steps) for name in s.touchpoints}
+    W = _micros(spec.window_seconds)
+    seq, reached = [i0], {step_of[tp[i0]]}
+    while True:
+        p = seq[-1]
+        for j in range(p + 1, len(us)):
+            c = step_of.get(tp[j])
+            if c is None or c in reached or us[j] > us[i0] + W:
+                continue
+            step = spec.steps[c]
+            if step.window_seconds is not None and us[j] - us[p] > _micros(step.window_seconds):
+                continue
+            if us[j] < us[p] + _micros(step.gap_seconds):
+                continue
+            break
+        else:
+            return seq, reached
+        seq.append(j)
+        reached.add(c)
+
+
+def _attempt(customer, start, furthest, secs, t0, first):
     return {
         "customer_id": customer,
         "start": start,
         "furthest": furthest,
-        "sp": {c: v[1] for c, v in secs.items()},
-        "ss": {c: v[0] - t0 for c, v in secs.items()},
+        "sp": {c: None if v[1] is None else v[1] / _US for c, v in secs.items()},
+        "ss": {c: (v[0] - t0) / _US for c, v in secs.items()},
         "channel": first.get("channel"),
     }
 

@@ -263,10 +263,14 @@ def test_result_definition_figure_and_errors(mk) -> None:
     assert err.value.hint == "did you mean 'cart'?"
     with pytest.raises(InvalidSpec, match="mode"):
         funnel(ws, ["home"], mode="sideways")
-    with pytest.raises(InvalidSpec, match="optional: applies to ordered and strict"):
-        funnel(ws, ["home", "cart?", "x"], mode="any-order")
-    with pytest.raises(NotImplementedError, match="skew"):
-        funnel(ws, ["home", "cart"], skew="5s")
+    with pytest.raises(InvalidSpec, match="first and the last step cannot be optional"):
+        funnel(ws, ["home", "cart?"])
+    with pytest.raises(InvalidSpec, match=r"skew: applies to ordered funnels only \(strict means"):
+        funnel(ws, ["home", "cart"], skew="5s", mode="strict")
+    with pytest.raises(InvalidSpec, match=r"skew: applies to ordered funnels only \(any-order"):
+        funnel(ws, ["home", "cart"], skew="5s", mode="any-order")
+    with pytest.raises(InvalidSpec, match="'cart' is also in step 2; with a skew tolerance"):
+        funnel(ws, ["home", "cart", "x|cart"], skew="5s")
 
 
 def test_scoped_workspace_counts_only_its_customers(mk) -> None:
@@ -296,3 +300,68 @@ def test_scoped_workspace_counts_only_its_customers(mk) -> None:
     ]
     r = dropoff(gold, ["a", "b", "c"], at=2)
     assert r.extras["customers"]["customer_id"].tolist() == ["c1"]
+
+
+def at(customer: str, seconds: float, tp: str, eid: str, micros: int = 0, **kw: object) -> dict:
+    """An event ``seconds`` (and ``micros``) after 2025-01-01 with a given event_id."""
+    ts = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds, microseconds=micros)
+    return ev(customer, 0, tp, eid, **kw) | {"timestamp": ts.isoformat()}
+
+
+def _both_strategies(ws, steps, **kw) -> list[list]:
+    """Units and steps matched by each ordered strategy (they must agree)."""
+    from klantreis.analytics._funnel_spec import build_spec
+    from tests.analytics.funnel.test_reference import matched_by_each_strategy
+
+    return matched_by_each_strategy(ws, build_spec(steps, **kw))
+
+
+def test_skew_boundary_is_inclusive_to_the_microsecond(mk) -> None:
+    ws = mk(
+        [at("c1", 10, "a", "e1"), at("c1", 5, "b", "e2")],  # b exactly 5 s before a
+        [at("c2", 10, "a", "e1"), at("c2", 4, "b", "e2", micros=999_999)],  # 5 s + 1 µs
+    )
+    for window in ("1d", None):  # join and window strategy by default
+        t = funnel(ws, ["a", "b"], skew="5s", window=window).table
+        assert t["customers"].tolist() == [2, 1]
+        assert t["median_seconds_from_previous"].tolist()[1] == -5.0  # times may be negative
+        assert t["median_seconds_from_start"].tolist()[1] == -5.0
+    assert counts(ws, ["a", "b"]) == [2, 0]
+    units, _ = _both_strategies(ws, ["a", "b"], skew="5s", window="1d")
+    assert [u[:3] for u in units] == [["c1", 1, 1], ["c2", 1, 0]]
+
+
+def test_skew_lets_the_next_step_come_first(mk) -> None:
+    ws = mk(
+        [at("c1", 3600, "a", "e1"), at("c1", 3599, "b", "e2")],  # a -> b, b one second before
+        [at("c2", 0, "a", "e1"), at("c2", 0, "b", "e0")],  # same second, b first by event_id
+        [at("c3", 0, "b", "e1"), at("c3", 100, "a", "e2")],  # b 100 s before a
+    )
+    assert counts(ws, ["a", "b"]) == [3, 0]
+    assert counts(ws, ["a", "b"], skew="1s") == [3, 2]
+    assert counts(ws, ["a", "b"], skew="100s") == [3, 3]
+    t = funnel(ws, ["a", "b"], skew="1s").table
+    assert t["median_seconds_from_previous"].tolist()[1] == -0.5  # c1: -1 s, c2: 0 s
+    _both_strategies(ws, ["a", "b"], skew="1s", window="1d")
+    _both_strategies(ws, ["a", "b"], skew="1s", window=None)
+
+
+def test_skew_window_gap_and_chain(mk) -> None:
+    ws = mk(
+        # the window runs from step 1: c 10 s after a counts, 1 µs later not, although
+        # both lie within 10 s of b (3 s before a)
+        [at("c1", 100, "a", "e1"), at("c1", 97, "b", "e2"), at("c1", 110, "c", "e3")],
+        [at("c2", 100, "a", "e1"), at("c2", 97, "b", "e2"), at("c2", 110, "c", "e3", 1)],
+        # a chain may walk back: c 2 s before b, b 2 s before a
+        [at("c3", 100, "a", "e1"), at("c3", 98, "b", "e2"), at("c3", 96, "c", "e3")],
+    )
+    t = funnel(ws, ["a", "b", "c"], skew="3s", window="10s").table
+    assert t["customers"].tolist() == [3, 3, 2]
+    assert t["median_seconds_from_start"].tolist() == [0.0, -3.0, 3.0]  # c: c1 +10 s, c3 -4 s
+    # a min gap ignores the skew: b at least 1 s after a (97 s is 3 s before; none after)
+    assert counts(ws, ["a", "b", "c"], skew="3s", min_gaps={2: "1s"}) == [3, 0, 0]
+    # the gap of c counts from b, which the skew matched before a
+    assert counts(ws, ["a", "b", "c"], skew="3s", window="10s", min_gaps={3: "13s"}) == [3, 3, 1]
+    for window in ("10s", None):
+        _both_strategies(ws, ["a", "b", "c"], skew="3s", window=window)
+        _both_strategies(ws, ["a", "b?", "c"], skew="3s", window=window, step_windows={3: "5s"})

@@ -116,3 +116,30 @@ def test_user_errors_are_messages(folder: Path, capsys: pytest.CaptureFixture[st
     assert "unknown touchpoint 'tuor'" in err and "did you mean 'tour'?" in err
     assert main(["funnel", "-w", str(folder)]) == 1
     assert "--steps" in capsys.readouterr().err
+
+
+def test_skew_lets_a_step_come_slightly_before_the_previous(folder: Path) -> None:
+    # c1 did friends a day before website: only a skew of a day or more lets
+    # website -> friends count
+    def reached(*extra: str) -> list[int]:
+        out = runner.invoke(
+            app,
+            ["funnel", "-w", str(folder), "-s", "website,friends", "-f", "json", *extra],
+        )
+        assert out.exit_code == 0, out.output
+        return [row["customers"] for row in json.loads(out.output)["rows"]]
+
+    assert reached() == [2, 0]
+    assert reached("--skew", "1d") == [2, 1]
+    assert reached("--skew", "23h") == [2, 0]
+
+
+def test_skew_in_a_strict_funnel_is_a_message(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["funnel", "-w", str(folder), "-s", "website,tour", "-m", "strict", "--skew", "1h"])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert "skew" in err and "ordered funnels only" in err and "Traceback" not in err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +27,13 @@ def ws(tmp_path_factory: pytest.TempPathFactory):
     w.close()
 
 
+def load(ws, events: list[dict]) -> None:
+    """Replace the workspace's events by ``events``."""
+    ws.table("events")
+    ws.con.truncate_table("events")
+    insert(ws, "events", events)
+
+
 @st.composite
 def event_logs(draw: st.DrawFn) -> list[dict]:
     n = draw(st.integers(0, 14))
@@ -44,47 +52,60 @@ def event_logs(draw: st.DrawFn) -> list[dict]:
     return rows
 
 
-@st.composite
-def specs(draw: st.DrawFn):
-    mode = draw(st.sampled_from(["ordered", "strict", "any-order"]))
-    n = draw(st.integers(1, 4))
-    unit = draw(st.sampled_from(["customers", "attempts"]))
-    window = draw(st.sampled_from([None, *[f"{h * 12}h" for h in range(9)]]))
-    if mode == "any-order":
-        pool = draw(st.permutations(TPS))
-        steps = []
-        i = 0
-        for _ in range(n):
-            k = draw(st.integers(1, 2)) if i + 1 < len(pool) else 1
-            if i >= len(pool):
-                break
-            steps.append("|".join(pool[i : i + k]))
-            i += k
-        return build_spec(steps, window=window, mode=mode, unit=unit)
-    steps = []
-    for i in range(n):
-        group = draw(st.lists(st.sampled_from(TPS), min_size=1, max_size=2, unique=True))
-        optional = 0 < i < n - 1 and draw(st.booleans())
-        steps.append("|".join(group) + ("?" if optional else ""))
-    step_windows = {
-        k: f"{draw(st.integers(0, 4)) * 12}h" for k in range(2, n + 1) if draw(st.booleans())
-    }
-    min_gaps = {
-        k: f"{draw(st.integers(1, 3)) * 12}h" for k in range(2, n + 1) if draw(st.booleans())
-    }
+def _disjoint_steps(draw: st.DrawFn, n: int) -> list[str]:
+    """Up to n steps that share no touchpoint (1-2 touchpoints each)."""
+    pool = draw(st.permutations(TPS))
+    steps, i = [], 0
+    while len(steps) < n and i < len(pool):
+        k = draw(st.integers(1, 2)) if i + 1 < len(pool) else 1
+        steps.append("|".join(pool[i : i + k]))
+        i += k
+    return steps
+
+
+def _options(draw: st.DrawFn, n: int, optional_ok: Any) -> dict[str, Any]:
+    """Random optional steps, step windows, min gaps and an exclusion of x."""
     exclude = []
     if n >= 2 and draw(st.booleans()):
         after = draw(st.integers(1, n - 1))
         exclude.append(f"x:{after}:{draw(st.integers(after + 1, n))}")
-    return build_spec(
-        steps,
-        window=window,
-        mode=mode,
-        unit=unit,
-        step_windows=step_windows,
-        min_gaps=min_gaps,
-        exclude=exclude,
-    )
+    optional = [k for k in range(1, n + 1) if optional_ok(k) and draw(st.booleans())]
+    return {
+        "optional": optional[1:] if len(optional) == n else optional,
+        "step_windows": {
+            k: f"{draw(st.integers(0, 4)) * 12}h" for k in range(1, n + 1) if draw(st.booleans())
+        },
+        "min_gaps": {
+            k: f"{draw(st.integers(1, 3)) * 12}h" for k in range(1, n + 1) if draw(st.booleans())
+        },
+        "exclude": exclude,
+    }
+
+
+#: skews around the 12-hour grid of the event logs: just short of, at and past a step
+SKEWS = ["0s", "1s", "43199s", "12h", "36h"]
+
+
+@st.composite
+def specs(draw: st.DrawFn, modes: tuple[str, ...] = ("ordered", "strict", "any-order")):
+    mode = draw(st.sampled_from(modes))
+    n = draw(st.integers(1, 4))
+    unit = draw(st.sampled_from(["customers", "attempts"]))
+    window = draw(st.sampled_from([None, *[f"{h * 12}h" for h in range(9)]]))
+    skew = draw(st.sampled_from(SKEWS)) if mode == "ordered" else "0s"
+    if mode == "any-order" or skew != "0s":
+        steps = _disjoint_steps(draw, n)
+    else:
+        steps = [
+            "|".join(draw(st.lists(st.sampled_from(TPS), min_size=1, max_size=2, unique=True)))
+            for _ in range(n)
+        ]
+    n = len(steps)
+    options = {}
+    if mode != "any-order" or draw(st.booleans()):  # any-order: plain or with options
+        # any-order: any step may be optional (not all); ordered: not the first or last
+        options = _options(draw, n, lambda k: mode == "any-order" or 1 < k < n)
+    return build_spec(steps, window=window, mode=mode, unit=unit, skew=skew, **options)
 
 
 def _compare(got, want) -> None:
@@ -103,31 +124,31 @@ def _compare(got, want) -> None:
 )
 @given(events=event_logs(), spec=specs())
 def test_engine_equals_reference(ws, events, spec) -> None:
-    ws.table("events")
-    ws.con.truncate_table("events")
-    insert(ws, "events", events)
+    load(ws, events)
     got = run(ws, spec, check=False).table
     _compare(got, reference.table(events, spec))
 
 
-@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(events=event_logs(), spec=specs())
-def test_join_and_window_passes_agree(ws, events, spec) -> None:
-    """Every ordered strategy gives the same attempts, whatever the spec (bounded or not)."""
+def matched_by_each_strategy(ws, spec) -> list[list]:
+    """Units and steps matched by each strategy; asserts they agree and returns them."""
     from klantreis.analytics._funnel_engine import STRATEGIES, attempts
     from klantreis.analytics._timeline import timeline
 
-    if spec.mode != "ordered":
-        return
-    ws.table("events")
-    ws.con.truncate_table("events")
-    insert(ws, "events", events)
-    cols = ["customer_id", "a_pos", "furthest", "t0"]
-    cols += [f"{p}_{c}" for c in range(spec.n) for p in ("pos", "sec", "sp", "ss")]
     frames = []
     for strategy in STRATEGIES:
-        with attempts(timeline(ws), spec, strategy=strategy) as att:
-            df = ws.con.execute(att.select(*cols).order_by("customer_id", "a_pos"))
-        frames.append(df.reset_index(drop=True))
-    for other in frames[1:]:
-        assert frames[0].fillna(-1).values.tolist() == other.fillna(-1).values.tolist()
+        with attempts(timeline(ws), spec, strategy=strategy) as matched:
+            units = ws.con.execute(matched.units.order_by("customer_id", "a_pos"))
+            steps = ws.con.execute(matched.steps.order_by("customer_id", "a_pos", "step"))
+        frames.append([df.fillna(-1).values.tolist() for df in (units, steps)])
+    assert frames[0] == frames[1]
+    return frames[0]
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=event_logs(), spec=specs(modes=("ordered", "any-order")))
+def test_join_and_window_passes_agree(ws, events, spec) -> None:
+    """Both strategies (ordered, any-order walk) match the same steps, bounded or not."""
+    if spec.mode == "any-order" and not spec.walks:
+        return
+    load(ws, events)
+    matched_by_each_strategy(ws, spec)
