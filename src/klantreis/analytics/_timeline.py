@@ -38,7 +38,7 @@ from klantreis.analytics._time import epoch_micros
 __all__ = ["COLUMNS", "VERSION", "build_timeline", "timeline"]
 
 #: Bump when the definition changes: stored timelines of older versions are rebuilt.
-VERSION = 5
+VERSION = 6
 COLUMNS = (
     "customer_id",
     "event_id",
@@ -91,11 +91,15 @@ def build_timeline(events: ibis.Table, clock: Any = None) -> ibis.Table:
     )
     if clock is None:
         none = ibis.null("int64")
-        return ordered.mutate(day=none, next_day=none)
-    return ordered.mutate(
-        day=clock.micros(ordered.us).cast("int64"),
-        next_day=clock.micros(ordered.next_us).cast("int64"),
-    )
+        ordered = ordered.mutate(day=none, next_day=none)
+    else:
+        ordered = ordered.mutate(
+            day=clock.micros(ordered.us).cast("int64"),
+            next_day=clock.micros(ordered.next_us).cast("int64"),
+        )
+    # stored in path order: the first_pair window leaves rows grouped by pair, and the
+    # analytics that aggregate per customer ran up to twice as slow on that layout
+    return ordered.order_by("customer_id", "pos")
 
 
 def _with_seconds(stored: ibis.Table) -> ibis.Table:
