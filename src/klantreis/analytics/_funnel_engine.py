@@ -116,7 +116,7 @@ def attempts(
     cache = _Cache()
     try:
         if spec.mode == "any-order":
-            out = _any_order(tl, spec, extra, cache, strategy)
+            matched = _from_wide(_any_order(tl, spec, extra, cache, strategy), spec, cache)
         else:
             strict = spec.mode == "strict"
             first = _events(tl, spec.steps[0].touchpoints, "next_touchpoint", "next_us")
@@ -151,13 +151,13 @@ def attempts(
                 moves[k] = cache(step_pass(waiting, tl, spec, k))
             cols = ["customer_id", "a_pos", "t0", "step", "pos", "us", "sp"]
             chains = [m.select(*cols) for m in moves.values()]
-        if spec.mode != "any-order" and not spec.exclusions:
-            yield _from_moves(chains, tl, spec, extra, cache)
-            return
-        if spec.mode != "any-order":  # exclusions: they need every attempt's whole chain
-            att = _exclude(cache(_pivot(chains, spec)), tl, spec)
-            out = _with_extra(_finish(att, spec, ()), tl, spec, extra)
-        yield _from_wide(out, spec, cache)
+            if spec.exclusions:  # they need every attempt's whole chain
+                att = _exclude(cache(_pivot(chains, spec)), tl, spec)
+                out = _with_extra(_finish(att, spec, ()), tl, spec, extra)
+                matched = _from_wide(out, spec, cache)
+            else:
+                matched = _from_moves(chains, tl, spec, extra, cache)
+        yield matched
     finally:
         cache.release()
 
