@@ -177,16 +177,22 @@ def main() -> None:
     results: dict = {}
     analyses_s = None
     if run_all is not None:
+        each: dict[str, list[float]] = {}
 
         def analyses() -> dict:
             ws = open_workspace(folder)
             try:
-                return dict(run_all(ws))
+                overview = run_all(ws)
             finally:
                 ws.close()
+            for name, seconds in overview.seconds.items():
+                each.setdefault(name, []).append(seconds)
+            return dict(overview)
 
         analyses_s, results = timed(analyses, args.runs)
         print(f"analyses (run_all): {analyses_s:.2f} s, {len(results)} results")
+        for name, seconds in sorted(each.items(), key=lambda kv: -statistics.median(kv[1])):
+            print(f"  {name:16s} {statistics.median(seconds):6.2f} s")
 
     def render(res: dict) -> float:
         html = build_report(journey, res, lang="nl")
