@@ -124,6 +124,10 @@ def _funnel_result(
     t_df = None
     steps = matched.steps
     if steps is not None:  # plain any-order funnels define no times
+        if spec.mode != "any-order":
+            # step 1 of an ordered or strict unit is its start: no time from a previous
+            # step, 0 s from the start (filled in by _records), so no need to sort them
+            steps = steps.filter(steps.step > 0)
         if group:
             g = units.select(g_customer=units.customer_id, g_a_pos=units.a_pos, _g=units._g)
             steps = steps.join(g, [steps.customer_id == g.g_customer, steps.a_pos == g.g_a_pos])
@@ -262,23 +266,16 @@ def _dropoff_result(
         d_customer=d.customer_id, kpos=d.kpos, deadline=d.t0 + min(spec.window_seconds, 1e15)
     )
     e = base.join(d, [base.customer_id == d.d_customer, base.pos >= d.kpos, base.sec <= d.deadline])
-    last_w = ibis.window(group_by=e.customer_id, order_by=ibis.desc(e.pos))
-    last = e.mutate(r=ibis.row_number().over(last_w))
-    last = last.filter(last.r == 0).select(
-        l_customer=last.customer_id, last_touchpoint=last.touchpoint
+    # per customer, one aggregate: the touchpoint of their last event, and of their first
+    # event after step `at` that is not the next step (None when there is none)
+    instead = (e.pos > e.kpos) & ~e.touchpoint.isin(nxt).fill_null(False)
+    g = e.group_by(customer_id=e.customer_id).aggregate(
+        last_touchpoint=e.touchpoint.argmax(e.pos),
+        next_touchpoint=ibis.ifelse(instead, e.touchpoint, ibis.null("string")).argmin(
+            ibis.ifelse(instead, e.pos, ibis.null("int64"))
+        ),
     )
-    after = e.filter((e.pos > e.kpos) & ~e.touchpoint.isin(nxt).fill_null(False))
-    first_w = ibis.window(group_by=after.customer_id, order_by=after.pos)
-    first = after.mutate(r=ibis.row_number().over(first_w))
-    first = first.filter(first.r == 0).select(
-        f_customer=first.customer_id, next_touchpoint=first.touchpoint
-    )
-    j = last.left_join(first, last.l_customer == first.f_customer)
-    expr = j.select(
-        customer_id=j.l_customer,
-        last_touchpoint=j.last_touchpoint,
-        next_touchpoint=j.next_touchpoint,
-    ).order_by("customer_id")
+    expr = g.order_by("customer_id")
     df, sql, seconds = execute(expr, ws.con)
     table = _dropoff_table(df, top)
     params = spec.params() | {"at": at, "top": top}
@@ -395,6 +392,10 @@ def _records(
     for row in [] if t_df is None else t_df.to_dict("records"):
         r = rec(row)
         r[f"qp_{int(row['step'])}"], r[f"qs_{int(row['step'])}"] = row["qp"], row["qs"]
+    if t_df is not None and spec.mode != "any-order":
+        for r in recs.values():
+            if r.get("n_0"):  # the starts: 0 s from the start (see _funnel_result)
+                r["qs_0"] = [0.0, 0.0]
     return list(recs.values())
 
 
