@@ -342,6 +342,10 @@ CASES: dict[str, Any] = {
     "attribution": lambda ws: ka.attribution(
         ws, models=[m for m in MODELS if m != "shapley"], lookback="30d"
     ),
+    "attribution_repeat": lambda ws: ka.attribution(
+        ws, models=["first_touch", "linear", "time_decay", "markov"], repeat=True
+    ),
+    "drivers": lambda ws: ka.drivers(ws, min_support=1),
     "compare_funnel": lambda ws: ka.compare(ws, "funnel", by="segment", steps=FUNNEL),
 }
 

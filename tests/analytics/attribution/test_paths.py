@@ -115,7 +115,10 @@ def con():
     st.booleans(),
 )
 def test_paths_match_brute_force(con, events, by, lookback_s, repeat) -> None:
-    rows = _rows(events)
+    _check_against_reference(con, _rows(events), by=by, lookback_s=lookback_s, repeat=repeat)
+
+
+def _check_against_reference(con, rows, *, by, lookback_s, repeat) -> None:
     frame = canonical_frame(
         "events", [{**r, "timestamp": r["timestamp"].isoformat()} for r in rows]
     )
@@ -150,6 +153,58 @@ def test_paths_match_brute_force(con, events, by, lookback_s, repeat) -> None:
         exp = decay.get(key, [0.0, 0.0])
         assert conv_credit[i] == pytest.approx(exp[0], abs=1e-9), key
         assert value_credit[i] == pytest.approx(exp[1], abs=1e-9), key
+    return agg
+
+
+def _edge(customer, event_id, seconds, touchpoint, channel="x", value=None):
+    return {
+        "event_id": event_id,
+        "customer_id": customer,
+        "timestamp": T0 + timedelta(seconds=seconds),
+        "touchpoint": touchpoint,
+        "channel": channel,
+        "value": value,
+    }
+
+
+EDGE_ROWS = [
+    # k1: only conversions -> one unattributed conversion (the first), nothing else
+    _edge("k1", "e01", 0, "buy", value=7.0),
+    _edge("k1", "e02", 60, "buy", value=9.0),
+    # k2: converts at its first event; the touches after it make no path (repeat: a null)
+    _edge("k2", "e03", 0, "buy", value=3.0),
+    _edge("k2", "e04", 10, "a"),
+    _edge("k2", "e05", 20, "b", channel=None),
+    # k3: a touch tied in time with the conversion: event_id e06 < e07 puts it before
+    _edge("k3", "e07", 100, "buy", value=5.0),
+    _edge("k3", "e06", 100, "c"),
+    _edge("k3", "e08", 100, "a"),  # tied too, after the conversion: not on the path
+    # k4: touches exactly at the lookback boundary (kept) and one microsecond before it
+    _edge("k4", "e09", 0, "a"),
+    _edge("k4", "e10", 0.000001, "b"),
+    _edge("k4", "e11", 600.000001, "buy", value=11.0),
+    # k5: never converts; ties among its touches are ordered by event_id
+    _edge("k5", "e13", 50, "b"),
+    _edge("k5", "e12", 50, "c"),
+    _edge("k5", "e14", 500, "a", channel=None),
+]
+
+
+@pytest.mark.parametrize("repeat", [False, True], ids=["first", "repeat"])
+@pytest.mark.parametrize("by", ["touchpoint", "channel"])
+def test_paths_edge_cases_match_brute_force(con, by, repeat) -> None:
+    agg = _check_against_reference(con, EDGE_ROWS, by=by, lookback_s=600.0, repeat=repeat)
+    if by == "touchpoint" and not repeat:
+        paths = {
+            tuple(agg.keys[k] for k in agg.tokens[a:b]): (c, n)
+            for a, b, c, n in zip(
+                agg.offsets[:-1], agg.offsets[1:], agg.conversions, agg.nulls, strict=True
+            )
+        }
+        # k3's tied touch before the conversion; k4 keeps b (exactly 600 s) and drops a;
+        # k5 in (timestamp, event_id) order; k1 and k2 convert with no touch
+        assert paths == {("c",): (1, 0), ("b",): (1, 0), ("c", "b", "a"): (0, 1)}
+        assert agg.unattributed == pytest.approx((2.0, 10.0))
 
 
 JOURNEY = """

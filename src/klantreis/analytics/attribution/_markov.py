@@ -74,8 +74,12 @@ class MarkovChain:
 def state_codes(agg: PathAggregate, order: int) -> tuple[np.ndarray, np.ndarray]:
     """Per token: a code of its state (last ``order`` keys) and the state's compact index."""
     base = len(agg.keys) + 1
-    pos = np.arange(len(agg.tokens)) - np.repeat(agg.offsets[:-1], agg.lengths)
+    if order == 1 and len(agg.tokens) and agg.key_touches.all():
+        return np.arange(1, base), agg.tokens  # every key present: the token is the state
     digits = agg.tokens.astype(np.int64) + 1
+    if order == 1:
+        return _compact(digits, base)
+    pos = np.arange(len(agg.tokens)) - np.repeat(agg.offsets[:-1], agg.lengths)
     if base**order < 2**62:
         code = np.zeros(len(digits), dtype=np.int64)
         for j in range(order):
@@ -123,20 +127,26 @@ def fit_chain(agg: PathAggregate, order: int) -> MarkovChain:
     uniq, state = state_codes(agg, order)
     n_states = len(uniq)
     start = n_states
+    size = n_states + 1
     weight = agg.conversions + agg.nulls
     first = agg.offsets[:-1]
     last = agg.offsets[1:] - 1
-    path = agg.path_index
-    inner = np.ones(len(agg.tokens), dtype=bool)
-    inner[last] = False
-    src = np.concatenate([np.full(agg.n_paths, start), state[inner]])
-    dst = np.concatenate([state[first], state[np.flatnonzero(inner) + 1]])
-    w = np.concatenate([weight, weight[path[inner]]])
-    size = n_states + 1
+    # every pair of consecutive tokens is a transition, weighted by its path's journeys;
+    # the pairs that cross from one path to the next weigh 0 (a path never ends there)
+    pair_weight = np.repeat(weight, agg.lengths)[:-1]
+    pair_weight[last[:-1]] = 0.0
+    src, dst = state[:-1], state[1:]
     if size * size <= 8_000_000:
-        dense = np.bincount(src * size + dst, weights=w, minlength=size * size)
+        dense = np.bincount(src * size + dst, weights=pair_weight, minlength=size * size)
+        dense[start * size : (start + 1) * size] = np.bincount(
+            state[first], weights=weight, minlength=size
+        )
         counts = sp.csr_matrix(dense.reshape(size, size))
     else:
+        inner = pair_weight > 0
+        src = np.concatenate([np.full(agg.n_paths, start), src[inner]])
+        dst = np.concatenate([state[first], dst[inner]])
+        w = np.concatenate([weight, pair_weight[inner]])
         edge, slot = np.unique(src.astype(np.int64) * size + dst, return_inverse=True)
         summed = np.bincount(slot, weights=w)
         counts = sp.csr_matrix((summed, (edge // size, edge % size)), shape=(size, size))
@@ -164,7 +174,7 @@ def markov(agg: PathAggregate, order: int = 1) -> tuple[np.ndarray, np.ndarray, 
         return conv, value, info
     chain = fit_chain(agg, order)
     p_all, v_all = chain.solve()
-    present = np.unique(agg.tokens)
+    present = np.flatnonzero(agg.key_touches)
     for key in present:
         keep = chain.last_key != key
         p_c, v_c = chain.solve(keep)

@@ -14,16 +14,18 @@ null are skipped.
 
 How it runs in the engine (no window function, no ordered aggregate, no join: the
 timeline's ``pos`` already numbers the events): one hash aggregate per customer
-collects the events as a list of small ``{p, t, c}`` structs (position, epoch
-microseconds, key character) and sorts it by ``p``; the first conversion's time and
-value come from the same aggregate (``min``/``arg_min`` filtered on conversions).
-Every key is encoded as one character (``c``; ``|`` marks a conversion, ``.`` a touch
-outside the window), so a path is a short string: cheap to build, to cut at the
-conversion and to group by. The aggregate (distinct path string -> conversions, nulls,
-value) is the only thing that comes back to Python, where it is decoded into flat
-integer arrays. (Measured on 10M events: numbering events per customer with a window,
-or joining each event to its customer's conversion and summing positional integer
-codes, were both slower than this one aggregate.)
+collects the events as a list of small integer ``{p, t, c}`` structs (position, epoch
+microseconds, key code: the key's index, found by a lookup in the constant list of
+keys); the first conversion's time, position and value come from the same aggregate
+(``min``/``arg_min`` filtered on conversions). One list filter keeps the path's touches
+(a key, before the first conversion, in the window) and only they are sorted by ``p``
+(integer-only structs sort several times faster than structs with a string). A path is
+the list of its touches' codes, grouped by as it is; the aggregate (distinct path ->
+conversions, nulls, value) is the only thing that comes back to Python, where the
+Arrow list column already is the flat integer arrays. (Measured on 10M events:
+numbering events per customer with a window, or joining each event to its customer's
+conversion, were both slower than this one aggregate; a path string built character
+by character in the engine cost a quarter more than the list of codes.)
 
 Time decay needs each touch's time before its conversion, which an aggregate over
 distinct paths cannot keep exactly for every half-life. So the same query also returns,
@@ -45,27 +47,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = ["PathAggregate", "build_paths"]
-
-#: Characters that mark a conversion and a touch left out of a path.
-CONV_MARK = "|"
-SKIP_MARK = "."
-_CHAR_BASE = 0x100  # keys are encoded as code points from here on (no ASCII clash)
-_SURROGATES = (0xD800, 0xE000)
-
-
-def key_char(code: int) -> str:
-    """The one-character code of key number ``code`` (skips the surrogate range)."""
-    point = _CHAR_BASE + code
-    if point >= _SURROGATES[0]:
-        point += _SURROGATES[1] - _SURROGATES[0]
-    return chr(point)
-
-
-def char_code(points: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`key_char` on an array of code points."""
-    points = points.astype(np.int64)
-    points = np.where(points >= _SURROGATES[1], points - (_SURROGATES[1] - _SURROGATES[0]), points)
-    return points - _CHAR_BASE
 
 
 @dataclass
@@ -108,6 +89,29 @@ class PathAggregate:
             self.extra["path_index"] = cached
         return cached
 
+    @property
+    def key_touches(self) -> np.ndarray:
+        """Per key, its number of touches over the distinct paths (computed once)."""
+        cached = self.extra.get("key_touches")
+        if cached is None:
+            cached = np.bincount(self.tokens, minlength=len(self.keys))
+            self.extra["key_touches"] = cached
+        return cached
+
+    @property
+    def touch_matrix(self) -> Any:
+        """Paths x keys, the number of times each path touches each key (scipy CSR,
+        built on ``tokens`` and ``offsets`` as they are: no copy, no sort)."""
+        cached = self.extra.get("touch_matrix")
+        if cached is None:
+            import scipy.sparse as sp
+
+            data = np.ones(len(self.tokens))
+            shape = (self.n_paths, len(self.keys))
+            cached = sp.csr_matrix((data, self.tokens, self.offsets), shape=shape)
+            self.extra["touch_matrix"] = cached
+        return cached
+
     def total_conversions(self) -> float:
         return float(self.conversions.sum())
 
@@ -133,10 +137,13 @@ class PathAggregate:
         )
 
 
-def _char_column(events: ibis.Table, column: str, keys: list[str]) -> ibis.Value:
-    """The one-character code of each event's key (SKIP_MARK when null or unknown)."""
-    mapping = {k: key_char(i) for i, k in enumerate(keys)}
-    return events[column].substitute(mapping, else_=SKIP_MARK)
+def _key_codes(events: ibis.Table, column: str, keys: list[str]) -> ibis.Value:
+    """The code of each event's key (``len(keys)`` when null or unknown)."""
+    import ibis
+
+    # a lookup in a constant list: much cheaper in DuckDB than a CASE with a branch per key
+    index = ibis.literal(keys, type="array<string>").index(events[column]).fill_null(-1)
+    return (index + (len(keys) + 1)) % (len(keys) + 1)  # -1 (not a key) -> len(keys)
 
 
 def customer_lists(
@@ -145,61 +152,76 @@ def customer_lists(
     column: str,
     keys: list[str],
     conversion: list[str],
-    with_value: bool = False,
+    repeat: bool = False,
 ) -> ibis.Table:
-    """Per customer, from the timeline: ``evs`` (structs p, t, c[, v] in path order),
-    ``ct`` (first conversion, epoch microseconds), ``cv`` (its value), ``last``."""
+    """Per customer, from the timeline: ``evs`` (structs p, t, c, and v with ``repeat``;
+    ``c`` the key's code (index in ``keys``), ``len(keys)`` for no key, ``len(keys) + 1``
+    for a conversion; in path order with ``repeat``, in no order without), ``ct`` and
+    ``cp`` (first conversion: epoch microseconds, position), ``cv`` (its value),
+    ``last`` (time of the last event)."""
     import ibis
 
+    from klantreis.analytics._time import backend_name
+
     is_conv = tl.touchpoint.isin(conversion).fill_null(False)
-    char = ibis.ifelse(is_conv, CONV_MARK, _char_column(tl, column, keys))
-    fields = {"p": tl.pos, "t": tl.us, "c": char}
-    if with_value:
+    code = ibis.ifelse(is_conv, len(keys) + 1, _key_codes(tl, column, keys)).cast("int16")
+    fields = {"p": tl.pos, "t": tl.us, "c": code}
+    if repeat:
         fields["v"] = tl.value
-    item = ibis.struct(fields)
+    # structs are never null: no need for the filter that drops nulls (PySpark has no
+    # include_null, and needs none)
+    evs = ibis.struct(fields).collect(include_null=backend_name(tl) != "pyspark")
     return tl.group_by("customer_id").aggregate(
-        evs=item.collect().sort(),  # structs are never null (PySpark has no include_null)
+        evs=evs.sort() if repeat else evs,
         ct=tl.us.min(where=is_conv),
+        cp=tl.pos.min(where=is_conv),
         cv=tl.value.argmin(tl.pos, where=is_conv),
         last=tl.us.max(),
     )
 
 
-def segments_first(cu: ibis.Table, lookback_us: int | None) -> ibis.Table:
+def segments_first(cu: ibis.Table, lookback_us: int | None, n_keys: int) -> ibis.Table:
     """One segment per customer (first conversion, or the non-converting whole).
 
-    Columns: ``pstr`` (encoded path), ``converted``, ``value``, ``evs``, ``ref``, ``hi``.
+    Columns: ``pstr`` (the path: key codes), ``converted``, ``value``, ``ref`` (time of the
+    conversion or of the last event), ``touches`` (the path's events, in order).
     """
     import ibis
 
     ref = cu.ct.fill_null(cu.last)
-    if lookback_us is None:
-        marks = cu.evs.map(lambda x_fs: x_fs.c)
-    else:
-        start = ref - lookback_us
-        marks = cu.evs.map(lambda x_fs: ibis.ifelse(x_fs.t >= start, x_fs.c, SKIP_MARK))
-    full = marks.join("")
-    cu = cu.select("evs", "ct", "cv", ref=ref, full=full)
-    pos = cu.full.find(CONV_MARK)  # 0-based position of the first conversion, -1 if none
+    # the events before the first conversion (all when none), in the window, with a key
+    before = cu.cp.fill_null(ibis.literal(2**62, "int64"))
+    cu = cu.select("ct", "cv", ref=ref, before=before, evs=cu.evs)
+    start = None if lookback_us is None else cu.ref - lookback_us
+
+    def keep(x_fs: Any) -> Any:
+        ok = (x_fs.c < n_keys) & (x_fs.p < cu.before)
+        return ok if start is None else ok & (x_fs.t >= start)
+
     converted = cu.ct.notnull()
-    return cu.select(
-        "evs",
+    sg = cu.select(
         "ref",
-        # the part before the first conversion mark (find/substr: PySpark's split() reads
-        # its separator as a regular expression)
-        pstr=ibis.ifelse(pos >= 0, cu.full.substr(0, pos), cu.full).replace(SKIP_MARK, ""),
         converted=converted,
         value=ibis.ifelse(converted, cu.cv.fill_null(0.0), 0.0),
-        hi=ibis.ifelse(converted, pos, cu.evs.length()),
+        touches=cu.evs.filter(keep).sort(),  # filter first, then sort: fewer to order
     )
+    return _with_path(sg)
 
 
-def segments_repeat(cu: ibis.Table, lookback_us: int | None) -> ibis.Table:
-    """Every conversion closes a segment; the events after the last one form a null segment."""
+def _with_path(sg: ibis.Table) -> ibis.Table:
+    """Add ``pstr``: the path as the list of its touches' key codes."""
+    return sg.mutate(pstr=sg.touches.map(lambda x_ps: x_ps.c))
+
+
+def segments_repeat(cu: ibis.Table, lookback_us: int | None, n_keys: int) -> ibis.Table:
+    """Every conversion closes a segment; the events after the last one form a null segment.
+
+    Columns as :func:`segments_first`.
+    """
     import ibis
 
     n = cu.evs.length()
-    convpos = cu.evs.map(lambda x_rp, i_rp: ibis.ifelse(x_rp.c == CONV_MARK, i_rp, -1)).filter(
+    convpos = cu.evs.map(lambda x_rp, i_rp: ibis.ifelse(x_rp.c == n_keys + 1, i_rp, -1)).filter(
         lambda p_rp: p_rp >= 0
     )
     cu = cu.select("evs", convpos=convpos, n=n)
@@ -210,29 +232,34 @@ def segments_repeat(cu: ibis.Table, lookback_us: int | None) -> ibis.Table:
         .filter(lambda z_nn: z_nn.f1.notnull())
         .map(lambda z_rp: ibis.struct({"lo": z_rp.f2 + 1, "hi": z_rp.f1, "conv": True}))
     )
-    tail_lo = ibis.ifelse(cu.convpos.length() == 0, 0, cu.convpos[-1] + 1)
+    # (the last by its length: PySpark's compiler turns a literal [-1] into position 0)
+    last_conv = cu.convpos[ibis.greatest(cu.convpos.length() - 1, 0)]
+    tail_lo = ibis.ifelse(cu.convpos.length() == 0, 0, last_conv + 1)
     tail = ibis.array([ibis.struct({"lo": tail_lo, "hi": cu.n, "conv": False})])
     segs = ibis.ifelse(tail_lo < cu.n, closing.concat(tail), closing)
     sg = cu.select("evs", seg=segs.unnest())
-    sg = sg.select("evs", lo=sg.seg.lo, hi=sg.seg.hi, converted=sg.seg.conv)
-    ref = ibis.ifelse(sg.converted, sg.evs[sg.hi].t, sg.evs[sg.hi - 1].t)
-    sg = sg.mutate(ref=ref)
-    part = sg.evs[sg.lo : sg.hi]
-    if lookback_us is None:
-        marks = part.map(lambda x_rs: x_rs.c)
-    else:
-        start = sg.ref - lookback_us
-        marks = part.map(lambda x_rs: ibis.ifelse(x_rs.t >= start, x_rs.c, SKIP_MARK))
-    value = ibis.ifelse(sg.converted, sg.evs[sg.hi].v.fill_null(0.0), 0.0)
-    return sg.select(
-        "evs",
-        "ref",
-        "hi",
-        pstr=marks.join("").replace(SKIP_MARK, ""),
-        converted=sg.converted,
-        value=value,
-        lo=sg.lo,
+    # (int32: PySpark's element_at and slice take an INT position, not a BIGINT)
+    sg = sg.select(
+        "evs", lo=sg.seg.lo.cast("int32"), hi=sg.seg.hi.cast("int32"), converted=sg.seg.conv
     )
+    # (a null segment ends at hi - 1 >= 0; PySpark evaluates both branches and refuses
+    # the position 0 that hi - 1 = -1 would give a conversion at the first event)
+    last = sg.evs[ibis.greatest(sg.hi - 1, 0)].t
+    ref = ibis.ifelse(sg.converted, sg.evs[sg.hi].t, last)
+    sg = sg.mutate(ref=ref)
+    start = None if lookback_us is None else sg.ref - lookback_us
+
+    def keep(x_rs: Any) -> Any:
+        ok = x_rs.c < n_keys
+        return ok if start is None else ok & (x_rs.t >= start)
+
+    sg = sg.select(
+        "ref",
+        "converted",
+        value=ibis.ifelse(sg.converted, sg.evs[sg.hi].v.fill_null(0.0), 0.0),
+        touches=sg.evs[sg.lo : sg.hi].filter(keep),
+    )
+    return _with_path(sg)
 
 
 def path_counts(sg: ibis.Table) -> ibis.Table:
@@ -244,27 +271,18 @@ def path_counts(sg: ibis.Table) -> ibis.Table:
     )
 
 
-def decay_credit(sg: ibis.Table, lookback_us: int | None, half_life_s: float, repeat: bool):
-    """Per key code char: sum of normalised time-decay weights (and times value)."""
+def decay_credit(sg: ibis.Table, half_life_s: float) -> ibis.Table:
+    """Per key code ``c``: sum of normalised time-decay weights (and times value)."""
     import ibis
 
-    conv = sg.filter(sg.converted)
-    lo = conv.lo if repeat else 0
-    part = conv.evs[lo : conv.hi]
-    start = conv.ref - lookback_us if lookback_us is not None else None
-
-    def keep(x_kp: Any) -> Any:
-        ok = (x_kp.c != SKIP_MARK) & (x_kp.c != CONV_MARK)
-        return ok & (x_kp.t >= start) if start is not None else ok
-
+    conv = sg.filter(sg.converted & (sg.touches.length() > 0))
     scale = -1.0 / (half_life_s * 1_000_000.0)
     two = ibis.literal(2.0)
-    touches = part.filter(keep).map(
+    touches = conv.touches.map(
         lambda x_dc: ibis.struct({"c": x_dc.c, "w": two ** ((conv.ref - x_dc.t) * scale)})
     )
     conv = conv.select("value", touches=touches)
     conv = conv.mutate(total=conv.touches.map(lambda y_dc: y_dc.w).sums())
-    conv = conv.filter(conv.touches.length() > 0)
     flat = conv.select("value", "total", tw=conv.touches.unnest())
     share = flat.tw.w / flat.total
     return flat.group_by(c=flat.tw.c).aggregate(
@@ -295,15 +313,16 @@ def build_paths(
 
     started = time.perf_counter()
     lookback_us = None if lookback_s is None else round(lookback_s * 1_000_000)
-    cu = customer_lists(events, column=column, keys=keys, conversion=conversion, with_value=repeat)
-    sg = segments_repeat(cu, lookback_us) if repeat else segments_first(cu, lookback_us)
+    cu = customer_lists(events, column=column, keys=keys, conversion=conversion, repeat=repeat)
+    segments = segments_repeat if repeat else segments_first
+    sg = segments(cu, lookback_us, len(keys))
     counts_expr = path_counts(sg)
     decay = None
     if half_life_s is None:
         counts, sql = _execute(counts_expr.order_by("pstr"), con)
     else:
         # one query: the decay credit reads the same segments (a shared CTE), so the
-        # customers' events are collected and sorted once
+        # customers' events are collected once
         paths = counts_expr.select(
             "pstr",
             kind=ibis.literal(0),
@@ -311,9 +330,9 @@ def build_paths(
             nulls=counts_expr.nulls.cast("float64"),
             value=counts_expr.value.cast("float64"),
         )
-        dc = decay_credit(sg, lookback_us, half_life_s, repeat)
+        dc = decay_credit(sg, half_life_s)
         credit = dc.select(
-            pstr=dc.c,
+            pstr=ibis.array([dc.c]),
             kind=ibis.literal(1),
             conversions=dc.conversions.cast("float64"),
             nulls=ibis.literal(0.0),
@@ -322,15 +341,18 @@ def build_paths(
         both, sql = _execute(paths.union(credit).order_by(["kind", "pstr"]), con)
         kind = both["kind"].to_numpy()
         counts = both.filter(pa.array(kind == 0))
-        dframe = both.filter(pa.array(kind == 1)).to_pandas()
-        conv_credit = np.zeros(len(keys))
-        value_credit = np.zeros(len(keys))
-        if len(dframe):
-            codes = char_code(
-                np.frombuffer("".join(dframe["pstr"]).encode("utf-32-le"), dtype=np.uint32)
-            )
-            np.add.at(conv_credit, codes, dframe["conversions"].to_numpy(float))
-            np.add.at(value_credit, codes, dframe["value"].fillna(0).to_numpy(float))
+        credit_rows = both.filter(pa.array(kind == 1))
+        codes = _flat_codes(credit_rows["pstr"])[0]
+        conv_credit = np.bincount(
+            codes,
+            weights=np.nan_to_num(credit_rows["conversions"].to_numpy(zero_copy_only=False)),
+            minlength=len(keys),
+        )
+        value_credit = np.bincount(
+            codes,
+            weights=np.nan_to_num(credit_rows["value"].to_numpy(zero_copy_only=False)),
+            minlength=len(keys),
+        )
         decay = (conv_credit, value_credit)
     return aggregate_from_frame(
         counts, keys, decay=decay, sql=sql, seconds=time.perf_counter() - started
@@ -356,19 +378,21 @@ def aggregate_from_frame(
     sql: str = "",
     seconds: float = 0.0,
 ) -> PathAggregate:
-    """Decode the engine's (pstr, conversions, nulls, value) rows, sorted by pstr, into a
-    PathAggregate (vectorised on the Arrow buffers: no Python string per path)."""
-    import pyarrow.compute as pc
-
+    """Decode the engine's (pstr, conversions, nulls, value) rows, sorted by pstr (a list
+    of key codes), into a PathAggregate (on the Arrow buffers: no Python list per path)."""
     conversions = counts["conversions"].to_numpy().astype(float)
     nulls = counts["nulls"].to_numpy().astype(float)
     value = np.nan_to_num(counts["value"].to_numpy().astype(float))
-    pstr = pc.fill_null(counts["pstr"], "").combine_chunks().cast("large_string")
-    lengths = pc.utf8_length(pstr).to_numpy().astype(np.int64)
+    codes, lengths = _flat_codes(counts["pstr"])
     empty = lengths == 0
     unattributed = (float(conversions[empty].sum()), float(value[empty].sum()))
     keep = ((conversions > 0) | (nulls > 0)) & ~empty
-    tokens, offsets = _decode_arrow(pstr, lengths, keep, len(keys))
+    tokens = codes[np.repeat(keep, lengths)].astype(np.int32)
+    kept = lengths[keep]
+    offsets = np.zeros(len(kept) + 1, dtype=np.int64)
+    np.cumsum(kept, out=offsets[1:])
+    if len(tokens) and (tokens.min() < 0 or tokens.max() >= len(keys)):
+        raise AssertionError("path decoding found a code that is not a key")
     return PathAggregate(
         keys=list(keys),
         tokens=tokens,
@@ -383,27 +407,17 @@ def aggregate_from_frame(
     )
 
 
-def _decode_arrow(
-    pstr: pa.LargeStringArray, lengths: np.ndarray, keep: np.ndarray, n_keys: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(tokens, offsets) of the kept path strings: one UTF-8 decode of the whole buffer."""
-    _, offset_buf, data_buf = pstr.buffers()
-    byte_offsets = np.frombuffer(offset_buf, dtype=np.int64)[
-        pstr.offset : pstr.offset + len(pstr) + 1
-    ]
-    data = memoryview(data_buf)[byte_offsets[0] : byte_offsets[-1]] if len(pstr) else b""
-    points = np.frombuffer(bytes(data).decode("utf-8").encode("utf-32-le"), dtype=np.uint32)
-    codes = char_code(points)
-    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=starts[1:])
-    mask = np.repeat(keep, lengths)
-    tokens = codes[mask].astype(np.int32)
-    kept = lengths[keep]
-    offsets = np.zeros(len(kept) + 1, dtype=np.int64)
-    np.cumsum(kept, out=offsets[1:])
-    if len(tokens) and (tokens.min() < 0 or tokens.max() >= n_keys):
-        raise AssertionError("path decoding found a character that is not a key code")
-    return tokens, offsets
+def _flat_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(all codes, in order; number of codes per row) of a column of code lists (a null
+    list has none)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lists = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    lists = pc.fill_null(lists, pa.scalar([], lists.type)) if lists.null_count else lists
+    lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = pc.list_flatten(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, lengths
 
 
 def aggregate_from_paths(

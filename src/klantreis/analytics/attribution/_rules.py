@@ -26,14 +26,24 @@ Credit = tuple[np.ndarray, np.ndarray]
 
 
 def _credit(agg: PathAggregate, token_index: np.ndarray, share: np.ndarray | None = None) -> Credit:
-    """Sum per key of (share x path conversions, share x path value) over the tokens given."""
+    """Sum per key of (share x path conversions, share x path value) over one token per
+    path (``token_index[i]`` a token of path ``i``; ``share`` per path, default 1)."""
     n_keys = len(agg.keys)
-    path = agg.path_index[token_index] if len(agg.tokens) else token_index
     keys = agg.tokens[token_index]
-    weight = np.ones(len(token_index)) if share is None else share
-    conv = np.bincount(keys, weights=weight * agg.conversions[path], minlength=n_keys)
-    value = np.bincount(keys, weights=weight * agg.value[path], minlength=n_keys)
-    return conv.astype(float), value.astype(float)
+    conv = agg.conversions if share is None else share * agg.conversions
+    value = agg.value if share is None else share * agg.value
+    return (
+        np.bincount(keys, weights=conv, minlength=n_keys).astype(float),
+        np.bincount(keys, weights=value, minlength=n_keys).astype(float),
+    )
+
+
+def _every_touch(agg: PathAggregate, share: np.ndarray) -> Credit:
+    """Sum per key over every touch of (path share x conversions, x value): ``share`` is
+    per path, the same for each of its touches (a key touched twice counts twice)."""
+    weights = np.column_stack([share * agg.conversions, share * agg.value])
+    credit = agg.touch_matrix.T @ weights  # keys x 2, no array per touch
+    return np.asarray(credit[:, 0], dtype=float), np.asarray(credit[:, 1], dtype=float)
 
 
 def first_touch(agg: PathAggregate) -> Credit:
@@ -46,32 +56,32 @@ def last_touch(agg: PathAggregate) -> Credit:
 
 def last_non_direct(agg: PathAggregate, direct: np.ndarray) -> Credit:
     """``direct``: a boolean per key code."""
-    if agg.n_paths == 0:
-        return _credit(agg, agg.offsets[:-1])
-    idx = np.arange(len(agg.tokens))
-    candidate = np.where(direct[agg.tokens], -1, idx)
-    best = np.maximum.reduceat(candidate, agg.offsets[:-1])
-    chosen = np.where(best >= 0, best, agg.offsets[1:] - 1)
+    last = agg.offsets[1:] - 1
+    if agg.n_paths == 0 or not direct.any():
+        return _credit(agg, last)
+    # the last non-direct touch of each path: the last one before the path's end, when
+    # that one is not before the path's start
+    non_direct = np.flatnonzero(~direct[agg.tokens])
+    best = np.searchsorted(non_direct, agg.offsets[1:]) - 1
+    found = non_direct[np.maximum(best, 0)] if len(non_direct) else last
+    chosen = np.where((best >= 0) & (found >= agg.offsets[:-1]), found, last)
     return _credit(agg, chosen)
 
 
 def linear(agg: PathAggregate) -> Credit:
-    share = np.repeat(1.0 / np.maximum(agg.lengths, 1), agg.lengths)
-    return _credit(agg, np.arange(len(agg.tokens)), share)
-
-
-def position_shares(lengths: np.ndarray, first: float, last: float) -> np.ndarray:
-    """The position-based share of every touch (flat, in path order)."""
-    n = np.repeat(lengths, lengths)
-    pos = np.arange(len(n)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    ends = first + last
-    two_first = first / ends if ends > 0 else 0.5
-    middle = (1.0 - ends) / np.maximum(n - 2, 1)
-    share = np.where(pos == 0, first, np.where(pos == n - 1, last, middle))
-    share = np.where(n == 2, np.where(pos == 0, two_first, 1.0 - two_first), share)
-    return np.where(n == 1, 1.0, share)
+    return _every_touch(agg, 1.0 / np.maximum(agg.lengths, 1))
 
 
 def position_based(agg: PathAggregate, first: float = 0.4, last: float = 0.4) -> Credit:
-    share = position_shares(agg.lengths, first, last)
-    return _credit(agg, np.arange(len(agg.tokens)), share)
+    """Per path: every touch gets the middle share (0 in paths of one or two touches),
+    then the first and last touches get the difference between their share and it."""
+    n = agg.lengths
+    ends = first + last
+    two_first = first / ends if ends > 0 else 0.5
+    middle = np.where(n >= 3, (1.0 - ends) / np.maximum(n - 2, 1), 0.0)
+    at_first = np.select([n == 1, n == 2], [1.0, two_first], first - middle)
+    at_last = np.select([n == 1, n == 2], [0.0, 1.0 - two_first], last - middle)
+    credit = _every_touch(agg, middle)
+    head = _credit(agg, agg.offsets[:-1], at_first)
+    tail = _credit(agg, agg.offsets[1:] - 1, at_last)
+    return credit[0] + head[0] + tail[0], credit[1] + head[1] + tail[1]
