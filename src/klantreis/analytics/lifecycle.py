@@ -27,7 +27,6 @@ from typing import Any
 from klantreis.analytics._timeline import timeline
 from klantreis.analytics.scope import (
     check_period,
-    day_period,
     events_of,
     journey_of,
     keys_with,
@@ -56,14 +55,11 @@ class LifecycleSpec:
 def lifecycle_expr(events: Any, spec: LifecycleSpec, clock: Any = None) -> tuple[Any, Any]:
     """Ibis expressions (active statuses, dormant): period number, status, customers.
 
-    ``events`` is the events table or the timeline (:mod:`._timeline`); with the
-    timeline and a local clock (DuckDB), no window and no DISTINCT over all events is
-    needed (see :func:`_timeline_lifecycle`).
+    From the events table, with a window over the distinct active (customer, period)
+    pairs; :func:`day_pairs_expr` gives the same counts from the timeline without them.
     """
     import ibis
 
-    if clock is not None and "next_us" in events.columns:
-        return _timeline_lifecycle(events, spec, clock)
     act = events.select(
         customer_id=events.customer_id, pn=period_number(events.timestamp, spec.period, clock)
     )
@@ -96,36 +92,52 @@ def _counted(active: Any, dormant: Any) -> tuple[Any, Any]:
     )
 
 
-def _timeline_lifecycle(tl: Any, spec: LifecycleSpec, clock: Any) -> tuple[Any, Any]:
-    """The statuses from the last event of each active (customer, period).
+def day_pairs_expr(tl: Any, spec: LifecycleSpec, clock: Any) -> Any:
+    """Timeline rows counted by (period ``pn``, period of the next event ``nxt``).
 
-    That event's next event opens the customer's next active period ``nxt``: the customer
-    is *returning* there when ``nxt`` is the next period, else *resurrecting*, and
-    *dormant* in the period after this one unless ``nxt`` is that period. *New* is the
-    period of the customer's first event (``pos`` 0). Each (customer, period) has one
-    such last event, so counting rows counts customers.
+    Columns pn, nxt, rows, new (rows at ``pos`` 0). The timeline's rows are first counted
+    by (day, next day), a few thousand pairs, so the periods are computed for those
+    pairs only and no row is matched with another (see :func:`_pair_statuses`).
     """
-    import ibis
+    days = tl.group_by(["day", "next_day"]).agg(
+        rows=tl.count(), new=(tl.pos == 0).cast("int64").sum()
+    )
+    return days.group_by(
+        pn=clock.period(days.day, spec.period), nxt=clock.period(days.next_day, spec.period)
+    ).agg(rows=days.rows.sum(), new=days.new.sum())
 
-    pn = clock.period(tl.day, spec.period)
-    nxt = clock.period(tl.next_day, spec.period)
-    ends = tl.filter(tl.next_us.isnull() | (nxt != pn)).select("customer_id", pn=pn, nxt=nxt)
-    new = tl.filter(tl.pos == 0).select(
-        pn=pn, status=ibis.literal("new"), customer_id=tl.customer_id
-    )
-    back = ends.filter(ends.nxt.notnull())
-    back = back.select(
-        pn=back.nxt,
-        status=ibis.ifelse(back.nxt == back.pn + 1, "returning", "resurrecting"),
-        customer_id=back.customer_id,
-    )
-    last = tl.aggregate(last=day_period(tl.day.max(), spec.period))
-    gone = ends.filter(ends.nxt.isnull() | (ends.nxt != ends.pn + 1)).cross_join(last)
-    gone = gone.filter(gone.pn + 1 <= gone.last)
-    dormant = gone.select(
-        pn=gone.pn + 1, status=ibis.literal("dormant"), customer_id=gone.customer_id
-    )
-    return _counted(ibis.union(new, back, distinct=False), dormant)
+
+def _pair_statuses(pairs: Any) -> dict[tuple[int, str], int]:
+    """Customers per (period, status) from :func:`day_pairs_expr`.
+
+    A row whose next event falls in another period (or that has none) is the customer's
+    last in its period ``pn``, one per active (customer, period); its ``nxt`` opens the
+    customer's next active period: *returning* there when it is ``pn + 1``, else
+    *resurrecting*; and the customer is *dormant* in ``pn + 1`` unless ``nxt`` is that
+    period (up to the data's last period). *New* is the period of ``pos`` 0.
+    """
+    import pandas as pd
+
+    counts: dict[tuple[int, str], int] = {}
+
+    def add(key: tuple[int, str], n: int) -> None:
+        if n:
+            counts[key] = counts.get(key, 0) + n
+
+    if not len(pairs):
+        return counts
+    last = int(pairs["pn"].max())
+    for pn, nxt, rows, new in pairs[["pn", "nxt", "rows", "new"]].itertuples(index=False):
+        pn, rows = int(pn), int(rows)
+        add((pn, "new"), int(new))
+        gone = pd.isna(nxt)  # the last event of all
+        if not gone and int(nxt) == pn:
+            continue
+        if not gone:
+            add((int(nxt), "returning" if int(nxt) == pn + 1 else "resurrecting"), rows)
+        if (gone or int(nxt) != pn + 1) and pn + 1 <= last:
+            add((pn + 1, "dormant"), rows)
+    return counts
 
 
 def lifecycle(ws: Any, period: str = "month") -> Result:
@@ -137,19 +149,22 @@ def lifecycle(ws: Any, period: str = "month") -> Result:
     spec = LifecycleSpec(period=period)
     events = events_of(ws)
     clock = local_clock(ws, events)
-    source = timeline(ws) if clock is not None else events
-    active, dormant = lifecycle_expr(source, spec, clock)
-    df, sql, seconds = execute(active, ws.con)
-    df2, _, seconds2 = execute(dormant, ws.con)
-    df = pd.concat([df, df2], ignore_index=True) if len(df2) else df
-    seconds += seconds2
-    rows = []
-    if len(df):
+    if clock is not None:
+        pairs, sql, seconds = execute(day_pairs_expr(timeline(ws), spec, clock), ws.con)
+        counts = _pair_statuses(pairs)
+    else:
+        active, dormant = lifecycle_expr(events, spec, clock)
+        df, sql, seconds = execute(active, ws.con)
+        df2, _, seconds2 = execute(dormant, ws.con)
+        df = pd.concat([df, df2], ignore_index=True) if len(df2) else df
+        seconds += seconds2
         counts = {
             (int(p), s): int(n)
             for p, s, n in df[["pn", "status"]].assign(n=df.customers).itertuples(index=False)
         }
-        low, high = int(df.pn.min()), int(df.pn.max())
+    rows = []
+    if counts:
+        low, high = min(p for p, _ in counts), max(p for p, _ in counts)
         for pn in range(low, high + 1):
             for status in STATUSES:
                 rows.append((period_start(pn, spec.period), status, counts.get((pn, status), 0)))

@@ -27,7 +27,6 @@ from klantreis.analytics.scope import (
     journey_of,
     keys_with,
     touchpoint_frame,
-    touchpoint_table,
 )
 from klantreis.errors import InvalidSpec
 from klantreis.i18n import t
@@ -95,52 +94,62 @@ def repeat_purchase(
     )
 
 
-def loops_expr(events: Any, tps: Any, keys: list[str]) -> Any:
-    """(entries and cycles per loop, number of buyers) as Ibis expressions.
+def timeline_loops_expr(tl: Any, frame: Any, keys: list[str]) -> Any:
+    """One row: buyers, then entered_<loop> and cycles_<loop> for each of :data:`LOOPS`.
 
-    ``events`` is the timeline (:mod:`._timeline`: the previous event's touchpoint is
-    beside each event, so no window is needed) or the events table.
+    From the timeline, without joining every event to its loop or its customer's first
+    purchase. A touchpoint's loop is read from its place in a list of the loops'
+    touchpoints, ordered by loop, so each loop is a range of places. Per customer one
+    aggregate gives the first purchase time ``fb``, the purchase-loop entries (a buyer
+    entry), the last time in the service and loyalty loops (entered when it is at or
+    after ``fb``) and the times of the entries into those loops (usually few), of which
+    those at or after ``fb`` are cycles. A buyer is a customer with an ``fb``.
     """
     import ibis
 
-    loop_of = tps.select("touchpoint", "loop")
-    if "prev_touchpoint" in events.columns:
-        ev = events.left_join(loop_of, "touchpoint").select(
-            "customer_id", "timestamp", "event_id", "touchpoint", "prev_touchpoint", "loop"
-        )
-        before = loop_of.select(p_touchpoint=loop_of.touchpoint, prev_loop=loop_of.loop)
-        ev = ev.left_join(before, ev.prev_touchpoint == before.p_touchpoint).drop(
-            "p_touchpoint", "prev_touchpoint"
-        )
-        buys = ev.filter(ev.touchpoint.isin(keys))
-        firsts = buys.group_by(b_customer=buys.customer_id).agg(first_buy=buys.timestamp.min())
-        ev = ev.join(firsts, ev.customer_id == firsts.b_customer).drop("b_customer")
-        buyers = firsts.aggregate(buyers=firsts.b_customer.count())
-    else:
-        ev = events.left_join(loop_of, "touchpoint").select(
-            "customer_id", "timestamp", "event_id", "touchpoint", "loop"
-        )
-        w = ibis.window(group_by="customer_id", order_by=["timestamp", "event_id"])
-        ev = ev.mutate(
-            prev_loop=ev.loop.lag().over(w),
-            first_buy=ibis.cases(
-                (ev.touchpoint.isin(keys), ev.timestamp), else_=ibis.null("timestamp('UTC')")
-            )
-            .min()
-            .over(ibis.window(group_by="customer_id")),
-        )
-        ev = ev.filter(ev.first_buy.notnull())
-        who = ev.select("customer_id").distinct()
-        buyers = who.aggregate(buyers=who.customer_id.count())
-    ev = ev.filter(ev.loop.notnull())
-    entry = ev.prev_loop.isnull() | (ev.prev_loop != ev.loop)
-    after = ev.filter((ev.timestamp >= ev.first_buy) | (ev.loop == "purchase"))
-    per = after.group_by(["customer_id", "loop"]).agg(
-        cycles=entry.ifelse(1, 0).sum(), events=after.event_id.count()
+    places = [str(tp) for loop in LOOPS for tp in frame.loc[frame["loop"] == loop, "touchpoint"]]
+    ranges, low = {}, 0
+    for loop in LOOPS:
+        high = low + int((frame["loop"] == loop).sum())
+        ranges[loop], low = (low, high), high
+    listed = ibis.literal(places or [""], type="array<string>")
+    ev = tl.select(
+        "customer_id",
+        "us",
+        buy=tl.touchpoint.isin(keys),
+        at=listed.index(tl.touchpoint),
+        came=listed.index(tl.prev_touchpoint).fill_null(-1),
     )
-    return per.group_by("loop").agg(
-        entered=per.customer_id.count(), cycles=per.cycles.sum()
-    ), buyers
+
+    def inside(place: Any, loop: str) -> Any:
+        lo, hi = ranges[loop]
+        return (place >= lo) & (place < hi)
+
+    def entry(loop: str) -> Any:
+        return inside(ev.at, loop) & ~inside(ev.came, loop)
+
+    per = ev.group_by("customer_id").agg(
+        fb=ev.us.min(where=ev.buy),
+        p_cycles=entry("purchase").cast("int64").sum(),
+        service_last=ev.us.max(where=inside(ev.at, "service")),
+        loyalty_last=ev.us.max(where=inside(ev.at, "loyalty")),
+        service_entries=ev.us.collect(where=entry("service")),
+        loyalty_entries=ev.us.collect(where=entry("loyalty")),
+    )
+    per = per.filter(per.fb.notnull())
+
+    def later(times: Any) -> Any:  # entries at or after the first purchase
+        return times.filter(lambda us: us >= per.fb).length().fill_null(0)
+
+    return per.aggregate(
+        buyers=per.count(),
+        entered_purchase=(per.p_cycles > 0).cast("int64").sum(),
+        cycles_purchase=per.p_cycles.sum(),
+        entered_service=(per.service_last >= per.fb).cast("int64").sum(),
+        cycles_service=later(per.service_entries).sum(),
+        entered_loyalty=(per.loyalty_last >= per.fb).cast("int64").sum(),
+        cycles_loyalty=later(per.loyalty_entries).sum(),
+    )
 
 
 def loops(ws: Any, touchpoints: list[str] | None = None, *, journey: str | None = None) -> Result:
@@ -148,11 +157,16 @@ def loops(ws: Any, touchpoints: list[str] | None = None, *, journey: str | None 
     import pandas as pd
 
     frame, keys = _conversions(ws, journey, touchpoints)
-    per_loop, buyers_e = loops_expr(timeline(ws), touchpoint_table(frame), keys)
-    df, sql, s1 = execute(per_loop, ws.con)
-    nb, _, s2 = execute(buyers_e, ws.con)
-    buyers = int(nb.buyers.iloc[0] or 0)
-    got = {str(r.loop): (int(r.entered), int(r.cycles)) for r in df.itertuples(index=False)}
+    one, sql, s1 = execute(timeline_loops_expr(timeline(ws), frame, keys), ws.con)
+    s2 = 0.0
+    row = one.iloc[0] if len(one) else None
+
+    def number(col: str) -> int:
+        value = None if row is None else row[col]
+        return 0 if value is None or value != value else int(value)
+
+    buyers = number("buyers")
+    got = {loop: (number(f"entered_{loop}"), number(f"cycles_{loop}")) for loop in LOOPS}
     rows = []
     for loop in LOOPS:
         entered, cycles = got.get(loop, (0, 0))

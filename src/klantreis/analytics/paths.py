@@ -150,6 +150,132 @@ def variants_expr(customer_paths: ibis.Table, top: int, by_outcome: bool = False
     return out.order_by([*part, "rank", "path"]).drop("_other")
 
 
+def code_bits(touchpoints: list[str]) -> int:
+    """Bits per touchpoint in a coded path (:func:`coded_variants_expr`)."""
+    return max(1, (len(touchpoints) - 1).bit_length())
+
+
+def coded_variants_expr(
+    tl: ibis.Table,
+    conversion: list[str],
+    top: int,
+    touchpoints: list[str],
+    digits: int | None = None,
+) -> ibis.Table:
+    """The variants of :func:`variants_expr` (not collapsed) keyed by numbers, not text.
+
+    A touchpoint's code is its place in ``touchpoints`` (all the timeline holds), ``b``
+    bits (:func:`code_bits`). A customer's path is coded in two integers and a list: the
+    steps at ``pos`` 0 to ``digits - 1`` in ``k0`` (the code shifted left by ``b * pos``
+    bits), the next ``digits`` in ``k1``, and the rare steps beyond as a sorted list
+    ``tail`` of ``pos * 2**b + code``. Sums do not depend on the order of the rows, so
+    one aggregate per customer (no sort, no join, no strings) gives the code of the whole
+    path and the first conversion; the path up to that conversion is the code with its
+    higher bits cleared. ``digits`` (default: as many as fit in 62 bits) is smaller in
+    tests only.
+
+    Columns: near, steps, k0, k1, tail, customers, converted_customers, variants: a row
+    per variant whose customer count is among the ``top`` highest (``near``; ties at the
+    bottom included, so there can be more than ``top``), and one row with null codes for
+    all the other variants. :func:`_decode_variants` names and ranks them.
+    """
+    import ibis
+
+    b = code_bits(touchpoints)
+    k = digits or 62 // b
+    code = ibis.literal(touchpoints, type="array<string>").index(tl.touchpoint)
+    pos = tl.pos
+    digit = code << ((pos % k) * b)
+    per = tl.group_by("customer_id").agg(
+        k0=ibis.ifelse(pos < k, digit, 0).sum(),
+        k1=ibis.ifelse((pos >= k) & (pos < 2 * k), digit, 0).sum(),
+        tail=((pos << b) + code).collect(where=pos >= 2 * k),
+        conv=pos.min(where=tl.touchpoint.isin(conversion)) if conversion else ibis.null("int64"),
+        events=tl.count(),
+    )
+    steps = per.conv.fill_null(per.events)
+
+    def low(value: Any, count: Any) -> Any:  # the first ``count`` (0..k) codes of value
+        shift = ibis.least(ibis.greatest(count, 0), k) * b
+        return value - ((value >> shift) << shift)
+
+    keys = per.select(
+        steps=steps,
+        k0=low(per.k0, steps),
+        k1=low(per.k1, steps - k),
+        tail=ibis.ifelse(
+            steps > 2 * k,
+            per.tail.filter(lambda x: x < (steps << b)).sort(),
+            ibis.null("array<int64>"),
+        ),
+        converted=per.conv.notnull(),
+    )
+    v = keys.group_by(["steps", "k0", "k1", "tail"]).agg(
+        customers=keys.count(), converted_customers=keys.converted.sum().cast("int64")
+    )
+    v = v.mutate(near=ibis.rank().over(ibis.window(order_by=ibis.desc(v.customers))) < top)
+    near = v.near
+    return v.group_by(
+        near=near,
+        steps=ibis.ifelse(near, v.steps, ibis.null("int64")),
+        k0=ibis.ifelse(near, v.k0, ibis.null("int64")),
+        k1=ibis.ifelse(near, v.k1, ibis.null("int64")),
+        tail=ibis.ifelse(near, v.tail, ibis.null("array<int64>")),
+    ).agg(
+        customers=v.customers.sum(),
+        converted_customers=v.converted_customers.sum(),
+        variants=v.count(),
+    )
+
+
+def _decode_variants(rows: Any, top: int, touchpoints: list[str], digits: int) -> Any:
+    """The rows of :func:`coded_variants_expr` as :func:`variants_expr` gives them."""
+    import pandas as pd
+
+    b = code_bits(touchpoints)
+    mask = (1 << b) - 1
+    near, other = [], [0, 0, 0]
+    for r in rows.itertuples(index=False):
+        if not r.near:
+            other = [
+                other[0] + int(r.customers),
+                other[1] + int(r.converted_customers),
+                other[2] + int(r.variants),
+            ]
+            continue
+        steps = int(r.steps)
+        codes = [(int(r.k0) >> (b * i)) & mask for i in range(min(steps, digits))]
+        codes += [(int(r.k1) >> (b * i)) & mask for i in range(min(steps, 2 * digits) - digits)]
+        if steps > 2 * digits:
+            codes += [int(x) & mask for x in r.tail]
+        text = SEPARATOR.join(touchpoints[c] for c in codes) or EMPTY
+        near.append((text, steps, int(r.customers), int(r.converted_customers)))
+    near.sort(key=lambda row: (-row[2], row[0]))
+    out = [(i, *row, 1) for i, row in enumerate(near[:top], start=1)]
+    for _, _, customers, converted in near[top:]:
+        other = [other[0] + customers, other[1] + converted, other[2] + 1]
+    if other[2]:
+        out.append((top + 1, OTHER, None, *other))
+    cols = ["rank", "path", "steps", "customers", "converted_customers", "variants"]
+    return pd.DataFrame(out, columns=cols)
+
+
+def _coded_variants(
+    ws: Any, tl: ibis.Table, conversion: list[str], top: int
+) -> tuple[Any, Any, float]:
+    """Variants by :func:`coded_variants_expr`: (DataFrame, SQL, seconds)."""
+    import time
+
+    started = time.perf_counter()
+    found, _, _ = execute(tl.select("touchpoint").distinct(), ws.con)
+    touchpoints = sorted(found["touchpoint"])
+    digits = 62 // code_bits(touchpoints)
+    expr = coded_variants_expr(tl, conversion, top, touchpoints, digits)
+    rows, sql, _ = execute(expr, ws.con)
+    df = _decode_variants(rows, top, touchpoints, digits)
+    return df, sql, time.perf_counter() - started
+
+
 def paths(
     ws: Any,
     *,
@@ -171,9 +297,13 @@ def paths(
     if spec.kind == "design":
         return _design(ws, jr, spec)
     conv = conversion_touchpoints(ws, jr, conversion)
-    cp = customer_paths_expr(timeline(ws), conv, spec.collapse)
-    expr = variants_expr(cp, spec.top, by_outcome=spec.kind == "outcome")
-    df, sql, seconds = execute(expr, ws.con)
+    tl = timeline(ws)
+    if spec.kind == "variants" and not spec.collapse:
+        df, sql, seconds = _coded_variants(ws, tl, conv, spec.top)
+    else:
+        cp = customer_paths_expr(tl, conv, spec.collapse)
+        expr = variants_expr(cp, spec.top, by_outcome=spec.kind == "outcome")
+        df, sql, seconds = execute(expr, ws.con)
     df = df.reset_index(drop=True)
     lang = ws.settings.language
     from klantreis.i18n import t

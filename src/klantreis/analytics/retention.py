@@ -19,6 +19,7 @@ reaches (or ``periods``), zeros included: cohort, period, customers, retained, s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from klantreis.analytics._timeline import timeline
@@ -132,6 +133,78 @@ def _timeline_expr(tl: Any, spec: RetentionSpec, clock: Any) -> tuple[Any, Any]:
     return _counted(joined, spec, sizes, last)
 
 
+#: Periods a bit mask of active periods holds (int64, sign bit left alone).
+MASK_PERIODS = 62
+
+
+def _day_period(day: int, period: str) -> int:
+    """:func:`klantreis.analytics.scope.day_period` of one day number, in Python."""
+    if period == "day":
+        return day
+    if period == "week":
+        return (day + 3) // 7
+    d = date(1970, 1, 1) + timedelta(days=day)
+    return d.year * 12 + d.month - 1
+
+
+def mask_base(clock: Any, period: str) -> int | None:
+    """The first period the data's active-period masks start at, or None when the data
+    spans more than :data:`MASK_PERIODS` periods (see :func:`masks_expr`)."""
+    first = _day_period((clock.first - date(1970, 1, 1)).days, period)
+    last = _day_period((clock.last - date(1970, 1, 1)).days, period)
+    return first if last - first < MASK_PERIODS else None
+
+
+def masks_expr(tl: Any, period: str, clock: Any, base: int, bitwise: bool = True) -> Any:
+    """Customers per bit mask of their active periods (bit ``i``: period ``base + i``).
+
+    ``bitwise``: a BIT_OR of ``2 ** i`` over all the customer's events (one period
+    lookup per event); else (backends without BIT_OR, e.g. PySpark) a sum over the
+    customer's last event in each active period (its next event falls in another
+    period, or there is none), one row per active (customer, period). The few distinct
+    masks say everything retention asks: the lowest bit is the cohort, the others the
+    periods the customer came back in.
+    """
+    import ibis
+
+    bits = ibis.literal([1 << i for i in range(MASK_PERIODS)], type="array<int64>")
+    pn = clock.period(tl.day, period)
+    if bitwise:
+        per = tl.group_by("customer_id").agg(mask=bits[(pn - base).cast("int32")].bit_or())
+    else:
+        ends = tl.filter(tl.next_day.isnull() | (clock.period(tl.next_day, period) != pn))
+        per = ends.group_by("customer_id").agg(mask=bits[(pn - base).cast("int32")].sum())
+    return per.group_by("mask").agg(customers=per.count())
+
+
+def _mask_counts(masks: Any, spec: RetentionSpec, base: int) -> tuple[Any, Any]:
+    """(sizes, counts) frames as :func:`_counted` gives them, from :func:`masks_expr`."""
+    import pandas as pd
+
+    sizes: dict[int, int] = {}
+    counts: dict[tuple[int, int], int] = {}
+    top = -1
+    for mask, n in masks[["mask", "customers"]].itertuples(index=False):
+        mask, n = int(mask), int(n)
+        bits = [i for i in range(MASK_PERIODS) if mask >> i & 1]
+        cohort = bits[0]
+        top = max(top, bits[-1])
+        sizes[base + cohort] = sizes.get(base + cohort, 0) + n
+        back = [b - cohort for b in bits[1:]]
+        if spec.mode == "on or after":  # counted at the last return period
+            back = back[-1:]
+        elif spec.periods is not None:
+            back = [k for k in back if k <= spec.periods]
+        for k in back:
+            counts[(base + cohort, k)] = counts.get((base + cohort, k), 0) + n
+    size_rows = [(c, n, base + top) for c, n in sizes.items()]
+    count_rows = [(c, k, n) for (c, k), n in counts.items()]
+    return (
+        pd.DataFrame(size_rows, columns=["cohort", "customers", "last"]),
+        pd.DataFrame(count_rows, columns=["cohort", "period", "retained"]),
+    )
+
+
 def retention(
     ws: Any,
     period: str = "month",
@@ -150,10 +223,19 @@ def retention(
     events = events_of(ws)
     _check_touchpoint(ws, events, [k for k in (spec.start, spec.returning) if k is not None])
     clock = local_clock(ws, events)
-    source = timeline(ws) if clock is not None and spec.returning is None else events
-    sizes_e, counts_e = retention_expr(source, spec, clock)
-    sizes, sql, s1 = execute(sizes_e, ws.con)
-    counts, _, s2 = execute(counts_e, ws.con)
+    base = mask_base(clock, spec.period) if clock is not None else None
+    if base is not None and spec.start is None and spec.returning is None:
+        import ibis.expr.operations as ops
+
+        bitwise = ws.con.has_operation(ops.BitOr)
+        expr = masks_expr(timeline(ws), spec.period, clock, base, bitwise)
+        masks, sql, s1 = execute(expr, ws.con)
+        (sizes, counts), s2 = _mask_counts(masks, spec, base), 0.0
+    else:
+        source = timeline(ws) if clock is not None and spec.returning is None else events
+        sizes_e, counts_e = retention_expr(source, spec, clock)
+        sizes, sql, s1 = execute(sizes_e, ws.con)
+        counts, _, s2 = execute(counts_e, ws.con)
     last = sizes["last"].iloc[0] if len(sizes) else None
     rows = []
     lookup = {
