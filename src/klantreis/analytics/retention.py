@@ -19,12 +19,12 @@ reaches (or ``periods``), zeros included: cohort, period, customers, retained, s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 from klantreis.analytics._timeline import timeline
 from klantreis.analytics.scope import (
     check_period,
+    date_period,
     day_period,
     events_of,
     local_clock,
@@ -137,21 +137,10 @@ def _timeline_expr(tl: Any, spec: RetentionSpec, clock: Any) -> tuple[Any, Any]:
 MASK_PERIODS = 62
 
 
-def _day_period(day: int, period: str) -> int:
-    """:func:`klantreis.analytics.scope.day_period` of one day number, in Python."""
-    if period == "day":
-        return day
-    if period == "week":
-        return (day + 3) // 7
-    d = date(1970, 1, 1) + timedelta(days=day)
-    return d.year * 12 + d.month - 1
-
-
 def mask_base(clock: Any, period: str) -> int | None:
     """The first period the data's active-period masks start at, or None when the data
     spans more than :data:`MASK_PERIODS` periods (see :func:`masks_expr`)."""
-    first = _day_period((clock.first - date(1970, 1, 1)).days, period)
-    last = _day_period((clock.last - date(1970, 1, 1)).days, period)
+    first, last = date_period(clock.first, period), date_period(clock.last, period)
     return first if last - first < MASK_PERIODS else None
 
 

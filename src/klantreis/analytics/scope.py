@@ -390,6 +390,16 @@ def _offsets(zone_name: str, lo: Any, hi: Any) -> list[tuple[int, int]]:
     return steps
 
 
+def date_period(day: date, period: str) -> int:
+    """The period number of a local date, in Python (as :func:`day_period` in the engine;
+    :func:`period_start` is its inverse)."""
+    if period == "day":
+        return (day - _DAY_EPOCH).days
+    if period == "week":
+        return (day - _WEEK_EPOCH).days // 7
+    return day.year * 12 + day.month - 1
+
+
 def period_start(number: int, period: str) -> date:
     """The first day of period ``number`` (see :func:`period_number`)."""
     number = int(number)

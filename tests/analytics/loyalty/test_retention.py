@@ -186,3 +186,15 @@ def test_local_days_across_daylight_saving(ws, stamp, day):
     )
     cohorts = {str(c) for c in retention(ws, period="day", periods=0).table.cohort}
     assert day in cohorts
+
+
+@given(day=st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)))
+def test_date_period_is_the_period_that_holds_the_date(day) -> None:
+    """The Python period number (mask bounds) against period_start, its inverse, and the
+    engine's day formula for weeks."""
+    from klantreis.analytics.scope import date_period, period_start
+
+    for period in ("day", "week", "month"):
+        n = date_period(day, period)
+        assert period_start(n, period) <= day < period_start(n + 1, period)
+    assert date_period(day, "week") == ((day - date(1970, 1, 1)).days + 3) // 7
