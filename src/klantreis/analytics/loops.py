@@ -107,11 +107,12 @@ def timeline_loops_expr(tl: Any, frame: Any, keys: list[str]) -> Any:
     """
     import ibis
 
-    places = [str(tp) for loop in LOOPS for tp in frame.loc[frame["loop"] == loop, "touchpoint"]]
-    ranges, low = {}, 0
+    places: list[str] = []
+    ranges: dict[str, tuple[int, int]] = {}
     for loop in LOOPS:
-        high = low + int((frame["loop"] == loop).sum())
-        ranges[loop], low = (low, high), high
+        members = [str(tp) for tp in frame.loc[frame["loop"] == loop, "touchpoint"]]
+        ranges[loop] = (len(places), len(places) + len(members))
+        places += members
     listed = ibis.literal(places or [""], type="array<string>")
     ev = tl.select(
         "customer_id",
@@ -157,8 +158,7 @@ def loops(ws: Any, touchpoints: list[str] | None = None, *, journey: str | None 
     import pandas as pd
 
     frame, keys = _conversions(ws, journey, touchpoints)
-    one, sql, s1 = execute(timeline_loops_expr(timeline(ws), frame, keys), ws.con)
-    s2 = 0.0
+    one, sql, seconds = execute(timeline_loops_expr(timeline(ws), frame, keys), ws.con)
     row = one.iloc[0] if len(one) else None
 
     def number(col: str) -> int:
@@ -166,10 +166,9 @@ def loops(ws: Any, touchpoints: list[str] | None = None, *, journey: str | None 
         return 0 if value is None or value != value else int(value)
 
     buyers = number("buyers")
-    got = {loop: (number(f"entered_{loop}"), number(f"cycles_{loop}")) for loop in LOOPS}
     rows = []
     for loop in LOOPS:
-        entered, cycles = got.get(loop, (0, 0))
+        entered, cycles = number(f"entered_{loop}"), number(f"cycles_{loop}")
         low, high = wilson(entered, buyers)
         rows.append(
             {
@@ -190,5 +189,5 @@ def loops(ws: Any, touchpoints: list[str] | None = None, *, journey: str | None 
         definition=t("loyalty.definition.loops", ws.settings.language),
         params={"touchpoints": keys},
         sql=sql,
-        seconds=s1 + s2,
+        seconds=seconds,
     )
